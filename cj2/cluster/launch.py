@@ -1,0 +1,34 @@
+"""From a composed config to a running job: validate, plan, record, then run or submit."""
+
+from __future__ import annotations
+
+import json
+
+from omegaconf import DictConfig
+
+from cj2.cluster.tasks import DISTRIBUTED_TASKS, task_function
+from cj2.config import finalize, validate
+
+
+def launch(task: str, cfg: DictConfig):
+    """Entry of every ``launch/*.py``. Nothing heavy is imported before validation passes."""
+    cfg = finalize(cfg)
+    validate(cfg, stage="compose" if cfg.dry_run else "run", task=task)
+    if cfg.dry_run:
+        from cj2.config.plan import run_plan
+
+        print(json.dumps({"task": task, "run_dir": cfg.run_dir, **run_plan(cfg)}, indent=2))
+        return None
+    if cfg.cluster.kind == "slurm":
+        from cj2.cluster.slurm import submit
+
+        return submit(task, cfg)
+    from cj2.tracking.run_record import write_run_record
+
+    write_run_record(cfg, task)
+    world = cfg.parallel.tp * cfg.parallel.pp * cfg.parallel.dp if task in DISTRIBUTED_TASKS else 1
+    if world == 1:
+        return task_function(task)(cfg)
+    from cj2.cluster.local import run_processes
+
+    return run_processes(task, cfg, world)

