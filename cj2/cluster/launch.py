@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from omegaconf import DictConfig
 
 from cj2.cluster.tasks import DISTRIBUTED_TASKS, task_function
-from cj2.config import finalize, validate
+from cj2.config import ConfigError, finalize, validate
 
 
 def launch(task: str, cfg: DictConfig):
     """Entry of every ``launch/*.py``. Nothing heavy is imported before validation passes."""
     cfg = finalize(cfg)
-    validate(cfg, stage="compose" if cfg.dry_run else "run", task=task)
+    try:
+        validate(cfg, stage="compose" if cfg.dry_run else "run", task=task)
+    except ConfigError as e:
+        # One clear message, no traceback: the user fixes a config, not the code.
+        print(f"cj2 {task}: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     if cfg.dry_run:
         from cj2.config.plan import run_plan
 

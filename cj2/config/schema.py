@@ -84,7 +84,8 @@ class DataConfig:
     name: str = MISSING
     components: Dict[str, DataComponentConfig] = field(default_factory=dict)
     # Where the built mixture (tokenized, packed shards + stats) lives; the trainer streams it.
-    output_dir: str = "${run_dir}/data"
+    # Shared by runs that use the same mixture (ablations build it once).
+    output_dir: str = "outputs/data/${data.name}"
     seq_length: int = 8192
     packing: bool = True
     seed: int = 1234
