@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cj2-installed
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo test test-fast lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,6 @@ test-fast: venv
 
 lint: venv
 	$(VENV)/bin/ruff check cj2 launch tests bench
-
-bench: venv
-	$(PY) bench/run_all.py
 
 clean:
 	rm -rf outputs multirun .pytest_cache

@@ -18,6 +18,14 @@ Patch numbers follow the project doc "megatron-core on CPU with gloo":
    asserts on those names); also scoped to :func:`cuda_literals_to_cpu`.
 6. Sequence parallel: the torch norm refuses ``sequence_parallel=True``; build it from a config
    copy without it and tag its params ``sequence_parallel`` so their grads are all-reduced.
+7. (found here, not in the doc) ``Tensor.cuda()`` -> the tensor itself, scoped to model
+   construction (:func:`cuda_tensors_stay_on_cpu`) and inside :func:`cuda_literals_to_cpu`:
+   with tied embeddings and PP>1, ``LanguageModule.setup_embeddings_and_output_layer`` moves
+   the shared weight with ``.cuda()``; the distributed optimizer's ``fully_reshardable``
+   checkpoint format gathers its state with ``.cuda()``.
+8. (found here) The distributed optimizer without Apex/TE (torch Adam, i.e. on CPU) keeps a
+   per-param ``step`` that ``fully_reshardable`` loading skips on the source side but still
+   copies on the destination side (``KeyError: 'step'``): copy only the states that were read.
 
 The patches touch private megatron functions: megatron-core is pinned exactly for this reason.
 """
@@ -26,7 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -39,19 +47,19 @@ def needed() -> bool:
 
 
 def apply() -> bool:
-    """Apply patches 1, 2, 3 and 6 once per process; returns whether they are active."""
+    """Apply patches 1, 2, 3, 6 and 8 once per process; returns whether they are active."""
     global _applied
     if _applied:
         return True
     if not needed():
         return False
     import megatron.core.tensor_parallel.random as mrand
+    from megatron.core.optimizer.distrib_optimizer import DistributedOptimizer
     from megatron.core.transformer import torch_norm
 
     torch.cuda.current_device = lambda: "cpu"  # 1
 
     torch.cuda.manual_seed = torch.manual_seed  # 2
-    torch.cuda.manual_seed_all = torch.manual_seed
     torch.cuda.get_rng_state = lambda device="cuda": torch.get_rng_state()
     torch.cuda.set_rng_state = lambda state, device="cuda": torch.set_rng_state(state)
     torch.cuda.random.get_rng_state = torch.cuda.get_rng_state
@@ -61,6 +69,7 @@ def apply() -> bool:
     torch.cuda.synchronize = lambda device=None: None  # 3
 
     _patch_torch_norm_for_sequence_parallel(torch_norm.WrappedTorchNorm)  # 6
+    _patch_optimizer_state_loading(DistributedOptimizer)  # 8
     _applied = True
     return True
 
@@ -78,6 +87,21 @@ def _patch_torch_norm_for_sequence_parallel(norm_class) -> None:
         return norm
 
     norm_class.__new__ = new
+
+
+def _patch_optimizer_state_loading(optimizer_class) -> None:
+    original = optimizer_class._set_main_param_and_optimizer_states
+
+    def set_states(self, model_param, tensors):
+        if self.config.use_precision_aware_optimizer_no_fp8_or_ds_fp8:
+            return original(self, model_param, tensors)
+        group_index, group_order = self.model_param_group_index_map[model_param]
+        main_param = self.optimizer.param_groups[group_index]["params"][group_order]
+        destination = {"param": main_param, **self.optimizer.state[main_param]}
+        for key, value in tensors.items():
+            destination[key].copy_(value)
+
+    optimizer_class._set_main_param_and_optimizer_states = set_states
 
 
 class _CudaLiteralsToCpu(torch.overrides.TorchFunctionMode):
@@ -102,11 +126,26 @@ def _cuda_named_type(original):
 
 
 @contextlib.contextmanager
-def cuda_literals_to_cpu() -> Iterator[None]:
-    """Patches 4 and 5, for the duration of a megatron optimizer or pipeline schedule call.
+def cuda_tensors_stay_on_cpu() -> Iterator[None]:
+    """Patch 7, around ``GPTModel(...)`` construction. A no-op when a GPU is present."""
+    if not needed():
+        yield
+        return
+    original_cuda = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda = original_cuda
 
-    Wrap ``get_megatron_optimizer(...)``, ``optimizer.step()`` and
-    ``get_forward_backward_func()(...)`` in it. A no-op when a GPU is present.
+
+@contextlib.contextmanager
+def cuda_literals_to_cpu() -> Iterator[None]:
+    """Patches 4, 5 and 7, for the duration of a megatron optimizer or pipeline schedule call.
+
+    Wrap ``get_megatron_optimizer(...)``, ``optimizer.step()``,
+    ``optimizer.sharded_state_dict(...)`` (its resharding format moves state with ``.cuda()``)
+    and ``get_forward_backward_func()(...)`` in it. A no-op when a GPU is present.
     """
     if not needed():
         yield
@@ -114,7 +153,7 @@ def cuda_literals_to_cpu() -> Iterator[None]:
     original_type = torch.Tensor.type
     torch.Tensor.type = _cuda_named_type(original_type)
     try:
-        with _CudaLiteralsToCpu():
+        with cuda_tensors_stay_on_cpu(), _CudaLiteralsToCpu():
             yield
     finally:
         torch.Tensor.type = original_type

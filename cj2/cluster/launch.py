@@ -7,7 +7,7 @@ import sys
 
 from omegaconf import DictConfig
 
-from cj2.cluster.tasks import DISTRIBUTED_TASKS, task_function
+from cj2.cluster.tasks import task_function, world_size
 from cj2.config import ConfigError, finalize, validate
 
 
@@ -26,13 +26,18 @@ def launch(task: str, cfg: DictConfig):
         print(json.dumps({"task": task, "run_dir": cfg.run_dir, **run_plan(cfg)}, indent=2))
         return None
     if cfg.cluster.kind == "slurm":
-        from cj2.cluster.slurm import submit
+        from cj2.cluster.slurm import inside_job, submit
 
-        return submit(task, cfg)
+        if not inside_job():
+            return submit(task, cfg)
+        # A Hydra submitit-launcher sweep job: this process already is one SLURM task (rank).
+        from cj2.cluster.job import run_in_job
+
+        return run_in_job(task, cfg)
     from cj2.tracking.run_record import write_run_record
 
     write_run_record(cfg, task)
-    world = cfg.parallel.tp * cfg.parallel.pp * cfg.parallel.dp if task in DISTRIBUTED_TASKS else 1
+    world = world_size(task, cfg)
     if world == 1:
         return task_function(task)(cfg)
     from cj2.cluster.local import run_processes

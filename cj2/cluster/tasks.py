@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from omegaconf import DictConfig
 
@@ -20,8 +20,22 @@ TASKS = {
 DISTRIBUTED_TASKS = ("train",)
 
 
+def is_distributed(task: str, cfg: DictConfig) -> bool:
+    """Training always runs one process per rank; sampling too with the Megatron engine."""
+    return task in DISTRIBUTED_TASKS or (task == "sample" and cfg.sample.engine == "megatron")
+
+
+def world_size(task: str, cfg: DictConfig) -> int:
+    if task in DISTRIBUTED_TASKS:
+        return cfg.parallel.tp * cfg.parallel.pp * cfg.parallel.dp
+    if is_distributed(task, cfg):
+        return cfg.parallel.tp
+    return 1
+
+
 def task_function(task: str) -> Callable[[DictConfig], object]:
-    if task not in TASKS:
-        raise KeyError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
-    module, func = TASKS[task].split(":")
+    """The function of a named task, or of a ``module:function`` spec (tests, user tasks)."""
+    if task not in TASKS and ":" not in task:
+        raise KeyError(f"unknown task {task!r}; known: {', '.join(TASKS)} (or module:function)")
+    module, func = TASKS.get(task, task).split(":")
     return getattr(importlib.import_module(module), func)

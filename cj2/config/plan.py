@@ -17,7 +17,6 @@ Import-light on purpose (no torch): ``dry_run`` and validation use it on a login
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
 
 GIB = 1024**3
 OVERHEAD_GIB = 4.0
@@ -50,7 +49,7 @@ class MemoryPlan:
     def total_gib(self) -> float:
         return self.weights_gib + self.grads_gib + self.optimizer_gib + self.activations_gib + self.logits_gib + self.overhead_gib
 
-    def as_dict(self) -> Dict[str, float]:
+    def as_dict(self) -> dict[str, float]:
         out = {k: round(v, 2) for k, v in self.__dict__.items()}
         out["total_gib"] = round(self.total_gib, 2)
         return out
@@ -94,12 +93,12 @@ def memory_plan(cfg, on_gpu: bool = True) -> MemoryPlan:
     )
 
 
-def run_plan(cfg, dataset_tokens: Optional[int] = None) -> Dict[str, object]:
+def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
     """The facts a user checks before submitting: world size, layout, memory, steps, tokens."""
     p, c = cfg.parallel, cfg.cluster
     world = p.tp * p.pp * p.dp
     tokens_per_step = p.global_batch_size * cfg.data.seq_length
-    steps: Optional[int] = cfg.train.max_steps
+    steps: int | None = cfg.train.max_steps
     if steps is None and dataset_tokens is not None:
         steps = max(1, cfg.train.epochs * dataset_tokens // tokens_per_step)
     mem = memory_plan(cfg, on_gpu=c.gpus_per_node > 0)

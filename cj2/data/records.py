@@ -9,7 +9,7 @@ Both round-trip through plain dicts (JSONL).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 LABELS = ("A", "B", "tie")
 
@@ -17,38 +17,53 @@ LABELS = ("A", "B", "tie")
 @dataclass
 class JudgeExample:
     question: str
-    responses: List[str]  # one (pointwise / critique) or two (pairwise: A then B)
-    label: Optional[str] = None  # "A" | "B" | "tie" (pairwise), "correct"/"incorrect", a score, or None
+    responses: list[str]  # one (pointwise / critique) or two (pairwise: A then B)
+    label: str | None = None  # "A" | "B" | "tie" (pairwise), "correct"/"incorrect", a score, or None
     source: str = ""
     language: str = "en"
     category: str = ""
     template: str = ""
     id: str = ""
-    meta: Dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "JudgeExample":
+    def from_dict(cls, d: dict[str, Any]) -> JudgeExample:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass
 class TrainingSample:
-    messages: List[Dict[str, str]]  # the prompt as chat messages (system/user ...), no answer
+    messages: list[dict[str, str]]  # the prompt as chat messages (system/user ...), no answer
     target: str  # the assistant reply the model learns (judgment text)
-    verdict: Optional[str] = None  # the label the target's verdict states, e.g. "A"; None: SFT only (G-SFT)
-    verdict_format: Optional[str] = None  # a name from cj2.verdicts, needed when verdict is set
+    verdict: str | None = None  # the label the target's verdict states, e.g. "A"; None: SFT only (G-SFT)
+    verdict_format: str | None = None  # a name from cj2.verdicts, needed when verdict is set
     source: str = ""
     id: str = ""
-    meta: Dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        # Shallow on purpose: asdict's deep copy is most of the cost of serializing a sample.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "TrainingSample":
+    def from_dict(cls, d: dict[str, Any]) -> TrainingSample:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class RejectedRow:
+    """A source row that did not become a sample: where it came from and why (quarantine entry)."""
+
+    component: str
+    file: str
+    row: int  # 1-based position in the file (JSONL: line number; JSON/CSV/Parquet: record number)
+    reason: str  # a short key counted in the statistics, e.g. "missing_field"
+    detail: str = ""  # the human-readable explanation naming the field
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -8,7 +8,6 @@ Transformer Engine spec on a GPU that has it. Parallel state must already be ini
 from __future__ import annotations
 
 import importlib.util
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -65,15 +64,21 @@ def layer_spec(model_cfg: ModelConfig):
 
     if use_transformer_engine():
         return gpt_layer_specs.get_gpt_layer_with_transformer_engine_spec()
-    return gpt_layer_specs.get_gpt_layer_local_spec(normalization="RMSNorm")
+    spec = gpt_layer_specs.get_gpt_layer_local_spec(normalization="RMSNorm")
+    if model_cfg.attention == "sdpa":
+        from cj2.models.attention import SDPAttention
+
+        # Megatron's local attention materialises the s x s scores; SDPA uses fused kernels.
+        spec.submodules.self_attention.submodules.core_attention = SDPAttention
+    return spec
 
 
 def build_model(
     model_cfg: ModelConfig,
     parallel_cfg: ParallelConfig,
     *,
-    pre_process: Optional[bool] = None,
-    post_process: Optional[bool] = None,
+    pre_process: bool | None = None,
+    post_process: bool | None = None,
     params_dtype: torch.dtype = torch.float32,
     initialize: bool = True,
 ):
@@ -100,16 +105,40 @@ def build_model(
     if post_process is None:
         post_process = parallel_state.is_pipeline_last_stage()
     config = transformer_config(model_cfg, parallel_cfg, params_dtype, initialize=initialize)
-    return GPTModel(
-        config=config,
-        transformer_layer_spec=layer_spec(model_cfg),
-        vocab_size=model_cfg.vocab_size,
-        max_sequence_length=model_cfg.max_position_embeddings,
-        pre_process=pre_process,
-        post_process=post_process,
-        share_embeddings_and_output_weights=model_cfg.tie_word_embeddings,
-        position_embedding_type="rope",
-        rotary_base=model_cfg.rope_theta,
-        # Logits stay split over the vocabulary across TP ranks (the losses are vocab-parallel).
-        parallel_output=True,
-    )
+    with cpu_shims.cuda_tensors_stay_on_cpu():
+        model = GPTModel(
+            config=config,
+            transformer_layer_spec=layer_spec(model_cfg),
+            vocab_size=model_cfg.vocab_size,
+            max_sequence_length=model_cfg.max_position_embeddings,
+            pre_process=pre_process,
+            post_process=post_process,
+            share_embeddings_and_output_weights=model_cfg.tie_word_embeddings,
+            position_embedding_type="rope",
+            rotary_base=model_cfg.rope_theta,
+            # Logits stay split over the vocabulary across TP ranks (the losses are vocab-parallel).
+            parallel_output=True,
+        )
+    if not initialize:
+        mark_tensor_parallel_params(model)
+    return model
+
+
+def mark_tensor_parallel_params(model) -> None:
+    """Tag TP-sharded params the way megatron's initialisers do.
+
+    Without initialisation megatron never calls ``set_tensor_model_parallel_attributes``, and
+    the grad-norm (clipping) then counts every sharded param as a TP duplicate: a model loaded
+    into an uninitialised build would train differently from the one that was saved.
+    """
+    from megatron.core.tensor_parallel import layers
+
+    partition_dims = ((layers.VocabParallelEmbedding, {"weight": 0}), (layers.ColumnParallelLinear, {"weight": 0, "bias": 0}), (layers.RowParallelLinear, {"weight": 1}))
+    for module in model.modules():
+        for module_class, dims in partition_dims:
+            if not isinstance(module, module_class):
+                continue
+            for name, dim in dims.items():
+                param = getattr(module, name, None)
+                if isinstance(param, torch.nn.Parameter) and not hasattr(param, "tensor_model_parallel"):
+                    layers.set_tensor_model_parallel_attributes(param, True, dim, getattr(module, "stride", 1))

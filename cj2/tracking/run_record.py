@@ -16,7 +16,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -36,7 +36,7 @@ def redact(obj: Any) -> Any:
     return obj
 
 
-def git_state(cwd: Path) -> Dict[str, Any]:
+def git_state(cwd: Path) -> dict[str, Any]:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10).stdout.strip()
 
@@ -48,7 +48,7 @@ def git_state(cwd: Path) -> Dict[str, Any]:
     return {"commit": commit or None, "dirty": dirty if commit else None}
 
 
-def package_versions() -> Dict[str, str]:
+def package_versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0]}
     for name in PACKAGES:
         try:
@@ -58,7 +58,7 @@ def package_versions() -> Dict[str, str]:
     return out
 
 
-def plain_config(cfg: DictConfig) -> Dict[str, Any]:
+def plain_config(cfg: DictConfig) -> dict[str, Any]:
     return redact(OmegaConf.to_container(cfg, resolve=True))
 
 
@@ -71,7 +71,7 @@ def write_run_record(cfg: DictConfig, task: str) -> Path:
     record["attempts"].append(
         {
             "task": task,
-            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "argv": [sys.executable, *sys.argv],
             "host": socket.gethostname(),
             "slurm_job_id": os.environ.get("SLURM_JOB_ID"),

@@ -67,7 +67,7 @@ def test_causal_matches_reference(tp1, heads, groups):
     torch.testing.assert_close(got_mask, expected, atol=1e-5, rtol=1e-5)
     grads = torch.autograd.grad(expected.square().sum(), (q, k, v))
     grads_sdpa = torch.autograd.grad(got_none.square().sum(), (q, k, v))
-    for a, e in zip(grads_sdpa, grads):
+    for a, e in zip(grads_sdpa, grads, strict=True):
         torch.testing.assert_close(a, e, atol=1e-5, rtol=1e-5)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Protocol, Sequence, Union
+from typing import Protocol
 
-Messages = List[Dict[str, str]]
-Seed = Union[int, Sequence[int]]
+Messages = list[dict[str, str]]
+Seed = int | Sequence[int]
 
 
 @dataclass
@@ -17,22 +18,22 @@ class Usage:
     completion_tokens: int = 0
     requests: int = 0
 
-    def snapshot(self) -> "Usage":
+    def snapshot(self) -> Usage:
         return Usage(self.prompt_tokens, self.completion_tokens, self.requests)
 
-    def minus(self, earlier: "Usage") -> "Usage":
+    def minus(self, earlier: Usage) -> Usage:
         return Usage(self.prompt_tokens - earlier.prompt_tokens, self.completion_tokens - earlier.completion_tokens, self.requests - earlier.requests)
 
 
 class Engine(Protocol):
     usage: Usage
 
-    def generate(self, prompts: List[Messages], n: int, temperature: float, top_p: float, max_tokens: int, seed: Seed) -> List[List[str]]: ...
+    def generate(self, prompts: list[Messages], n: int, temperature: float, top_p: float, max_tokens: int, seed: Seed) -> list[list[str]]: ...
 
     def close(self) -> None: ...
 
 
-def seeds_for(prompts: Sequence[Messages], seed: Seed) -> List[int]:
+def seeds_for(prompts: Sequence[Messages], seed: Seed) -> list[int]:
     """One seed per prompt: ``seed + i`` for an int, the given list otherwise."""
     if isinstance(seed, int):
         return [seed + i for i in range(len(prompts))]

@@ -1,0 +1,58 @@
+"""One command, four SLURM jobs: rejection sampling -> mixture build -> training -> evaluation.
+
+Each stage is submitted at once with ``afterok`` on the previous one, so the chain runs
+unattended and a failed stage cancels the rest (``--kill-on-invalid-dep``). All stages share the
+run's frozen config and run dir. Rejection sampling with ``sample.num_shards > 1`` is a job
+array, one shard per task, at most ``cluster.array_parallelism`` at once. Every stage's config is
+validated before the first job is submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from cj2.cluster.tasks import TASKS
+
+# (stage name, task): the task is a TASKS name or a module:function.
+STAGES: tuple[tuple[str, str], ...] = (("sample", "sample"), ("build_data", "build_data"), ("train", "train"), ("eval", "eval"))
+
+
+def shard_configs(cfg: DictConfig) -> list[DictConfig]:
+    """One frozen config per sampling shard (``sample.shard_index`` set)."""
+    out = []
+    for i in range(cfg.sample.num_shards):
+        shard = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+        shard.sample.shard_index = i
+        OmegaConf.set_readonly(shard, True)
+        out.append(shard)
+    return out
+
+
+def validate_stages(cfg: DictConfig, stages: Sequence[tuple[str, str]]) -> None:
+    from cj2.config import ConfigError, Problem, problems_of
+
+    problems: list[Problem] = []
+    for name, task in stages:
+        for p in problems_of(cfg, stage="run" if task in TASKS else "compose", task=task if task in TASKS else "train"):
+            problems.append(Problem(f"[{name}] {p.key}", p.message, p.fix))
+    if problems:
+        raise ConfigError(problems)
+
+
+def submit_pipeline(cfg: DictConfig, stages: Sequence[tuple[str, str]] = STAGES) -> dict[str, list]:
+    """Validate every stage, then submit the chain; returns each stage's submitit jobs."""
+    from cj2.cluster.slurm import dependency_on, submit, submit_array
+
+    validate_stages(cfg, stages)
+    jobs: dict[str, list] = {}
+    previous: list = []
+    for name, task in stages:
+        dependency = dependency_on(previous) if previous else None
+        if name == "sample" and cfg.sample.num_shards > 1:
+            previous = submit_array(task, shard_configs(cfg), dependency=dependency)
+        else:
+            previous = [submit(task, cfg, dependency=dependency)]
+        jobs[name] = previous
+    return jobs

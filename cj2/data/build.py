@@ -1,0 +1,220 @@
+"""Build a training mixture: load, curate, template, dedup, mix, shuffle, split, tokenize, pack.
+
+``build_mixture(cfg) -> Path`` is idempotent: when ``data.output_dir`` already holds a complete
+build (``build.json``) of the same data config and tokenizer, it returns at once. Layout::
+
+    train.jsonl, valid.jsonl   the TrainingSample rows, in shuffled order
+    train/, valid/             packed shards + index.json (cj2.data.packing; the trainer streams them)
+    quarantine.jsonl           one line per rejected row: component, file, row, reason, detail
+    stats.json, lengths.png    per-component statistics and the token-length distribution
+    build.json                 written last: config hash + statistics (marks a complete build)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from collections import deque
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from cj2.data.demo import demo_examples
+from cj2.data.loaders import load_examples
+from cj2.data.mixture import Mixture
+from cj2.data.process import ComponentSpec, process_chunk
+from cj2.data.quarantine import ComponentStats, Quarantine
+from cj2.data.records import RejectedRow
+from cj2.utils.atomic import atomic_path, atomic_write_text
+
+BUILD_VERSION = 1
+# Settings that change how fast a build runs, never what it produces.
+_SPEED_ONLY = ("output_dir", "num_workers", "chunk_size")
+TEACHER_ROLES = ("rejudge", "rft", "synthesize")
+
+
+def config_hash(cfg) -> str:
+    data = OmegaConf.to_container(cfg.data, resolve=True)
+    for key in _SPEED_ONLY:
+        data.pop(key, None)
+    payload = {"data": data, "tokenizer": cfg.model.tokenizer, "version": BUILD_VERSION}
+    if any(c.get("role") in TEACHER_ROLES for c in data["components"].values()):
+        payload["teacher"] = OmegaConf.to_container(cfg.sample, resolve=True)
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def completed_build(out_dir: Path, wanted_hash: str) -> dict | None:
+    try:
+        manifest = json.loads((out_dir / "build.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return manifest if manifest.get("config_hash") == wanted_hash else None
+
+
+def _records(name: str, component, seed: int) -> Iterator:
+    if component.kind == "synthetic_demo":
+        return demo_examples(name, component.num_samples if component.num_samples is not None else 256, seed)
+    return load_examples(component, name)
+
+
+def _chunks(records: Iterator, size: int) -> Iterator[list]:
+    """Chunks of (index, record); rejected rows travel through as they are."""
+    indexed = enumerate(records)
+    while chunk := list(islice(indexed, size)):
+        yield chunk
+
+
+def _component_spec(cfg, name: str, component) -> ComponentSpec:
+    return ComponentSpec(
+        name=name, kind=component.kind, template=component.template, role=component.role, seed=cfg.data.seed,
+        swap_mode=cfg.data.swap_positions, seq_length=cfg.data.seq_length, tokenizer=cfg.model.tokenizer,
+        judgment_format=component.options.get("judgment_format"),
+    )
+
+
+def _work(args):
+    spec, items = args
+    passed = [(i, r) for i, r in items if not isinstance(r, RejectedRow)]
+    outcomes = iter(process_chunk(spec, passed))
+    return [r if isinstance(r, RejectedRow) else next(outcomes) for _, r in items]
+
+
+def _ordered_map(pool, fn, items: Iterator, depth: int) -> Iterator:
+    """``pool.imap`` with at most ``depth`` chunks in flight: imap would read the whole source
+    ahead into memory whenever the workers are slower than the reader."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.apply_async(fn, (item,)))
+        if len(pending) >= depth:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Quarantine, teacher, progress) -> ComponentStats:
+    stats = ComponentStats(name)
+    spec = _component_spec(cfg, name, component)
+    chunks = ((spec, chunk) for chunk in _chunks(_records(name, component, cfg.data.seed), cfg.data.chunk_size))
+    if component.role in TEACHER_ROLES:
+        from cj2.data.curation import curate_chunks
+
+        chunks = curate_chunks(cfg, component, spec, chunks, teacher)
+    results = _ordered_map(pool, _work, chunks, depth=2 * cfg.data.num_workers) if pool is not None else map(_work, chunks)
+    task = progress.add_task(name, total=None)
+    for outcomes in results:
+        for outcome in outcomes:
+            if isinstance(outcome, RejectedRow):
+                quarantine.add(outcome, stats)
+            elif mixture.is_duplicate(outcome.content_hash):
+                quarantine.add(RejectedRow(name, outcome.file, outcome.row, "duplicate", "same question and responses as an earlier row"), stats)
+            else:
+                stats.keep(outcome.tokens)
+                mixture.add(name, outcome.content_hash, outcome.samples, outcome.tokens)
+        progress.update(task, completed=stats.rows_in, description=f"{name}: {stats.kept} kept, {stats.rows_in - stats.kept} rejected")
+    limit = component.max_reject_fraction if component.max_reject_fraction is not None else cfg.data.max_reject_fraction
+    stats.check(limit, quarantine.path)
+    return stats
+
+
+def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, int]:
+    counts = {"train": 0, "valid": 0}
+    with atomic_path(out_dir / "train.jsonl") as train_tmp, atomic_path(out_dir / "valid.jsonl") as valid_tmp:
+        with open(train_tmp, "w", encoding="utf-8") as train, open(valid_tmp, "w", encoding="utf-8") as valid:
+            for split, _, sample in mixture.shuffled():
+                (valid if split == "valid" else train).write(sample)
+                counts[split] += 1
+    return counts
+
+
+def _pack(cfg, out_dir: Path) -> dict:
+    """Tokenize and pack both splits for the trainer (the training helper's packer)."""
+    from cj2.data.packing import write_packed
+    from cj2.data.records import TrainingSample
+    from cj2.data.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(cfg.model.tokenizer)
+    packed = {}
+    for split in ("train", "valid"):
+        def samples(split=split):
+            with open(out_dir / f"{split}.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    yield TrainingSample.from_dict(json.loads(line))
+
+        target = out_dir / split
+        shutil.rmtree(target, ignore_errors=True)
+        packed[split] = write_packed(samples(), tokenizer, target, cfg.data.seq_length, packing=cfg.data.packing)
+    return packed
+
+
+def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool = True, pack: bool = True) -> Path:
+    """Build ``cfg.data`` into ``cfg.data.output_dir`` (or return the complete build already there).
+
+    ``pack=False`` stops after the JSONL splits (no tokenized shards; the build is not marked
+    complete, so a later call with ``pack=True`` builds again).
+    """
+    from rich.progress import Progress
+
+    out_dir = Path(cfg.data.output_dir)
+    wanted = config_hash(cfg)
+    if not force and completed_build(out_dir, wanted):
+        return out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "build.json").unlink(missing_ok=True)
+    shutil.rmtree(out_dir / ".work", ignore_errors=True)  # left by a build that stopped
+    mixture = Mixture(out_dir / ".work", cfg.data.seed)
+    quarantine = Quarantine(out_dir / "quarantine.jsonl")
+    components: dict[str, ComponentStats] = {}
+    pool = _pool(cfg)
+    try:
+        with Progress(disable=not show_progress, transient=True) as progress:
+            for name, component in cfg.data.components.items():
+                components[name] = _run_component(cfg, name, component, pool, mixture, quarantine, teacher, progress)
+    finally:
+        quarantine.close()
+        if pool is not None:
+            pool.terminate()
+    rules = {name: (c.weight, c.num_samples) for name, c in cfg.data.components.items()}
+    for name, count in mixture.select(rules, cfg.data.validation_fraction).items():
+        components[name].selected = count
+    mixture.cleanup()
+    splits = _write_splits(mixture, out_dir)
+    shutil.rmtree(mixture.dir, ignore_errors=True)
+    packed = _pack(cfg, out_dir) if pack else {}
+    from cj2.data.stats import write_stats
+
+    stats = write_stats(out_dir, cfg, components, splits, packed)
+    if pack:
+        atomic_write_text(out_dir / "build.json", json.dumps({"config_hash": wanted, "version": BUILD_VERSION, "stats": stats}, indent=2))
+    return out_dir
+
+
+def _pool(cfg):
+    if cfg.data.num_workers <= 1:
+        return None
+    import multiprocessing
+
+    from cj2.data.process import worker_tokenizer
+
+    worker_tokenizer(cfg.model.tokenizer)  # loaded once here, inherited by the forked workers
+    return multiprocessing.get_context("fork").Pool(cfg.data.num_workers)
+
+
+def run(cfg) -> dict:
+    """The ``build_data`` task: build the mixture and print its statistics."""
+    from cj2.data.quarantine import TooManyRejects
+    from cj2.data.sources import SourceError
+    from cj2.data.stats import print_summary
+
+    try:
+        out_dir = build_mixture(cfg)
+    except (TooManyRejects, SourceError) as e:
+        # The user fixes data or a config entry, not the code: one clear message, no traceback.
+        print(f"cj2 build_data: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    manifest = json.loads((out_dir / "build.json").read_text())
+    print_summary(manifest["stats"], out_dir)
+    return manifest["stats"]

@@ -1,0 +1,133 @@
+"""The per-row work of a build, run in worker processes: orient, target, render, count tokens.
+
+A chunk of ``(index, record)`` pairs goes in; for each row one :class:`Kept` (the row's content
+hash, its samples and their token counts) or one :class:`RejectedRow` comes out, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from cj2.data.demo import demo_judgment
+from cj2.data.loaders import RowError
+from cj2.data.positions import SwapError, orient
+from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
+from cj2.data.render import check_label, to_sample
+from cj2.data.retemplate import retemplate
+from cj2.data.templates import DEFAULTS, get_template
+
+_TOKENIZERS: dict[str, object] = {}
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """What a worker needs to know about a component (plain values: it is pickled to workers)."""
+
+    name: str
+    kind: str
+    template: str | None
+    role: str
+    seed: int
+    swap_mode: str
+    seq_length: int
+    tokenizer: str
+    judgment_format: str | None = None  # verdict format of attached judgments (retemplate)
+
+
+@dataclass
+class Kept:
+    content_hash: str
+    samples: list[str]  # TrainingSample dicts as JSON lines (serialized here, in the worker)
+    tokens: list[int]
+    file: str  # where the row came from, for the quarantine entry if it turns out a duplicate
+    row: int
+
+
+def content_hash(record: JudgeExample | TrainingSample) -> str:
+    """Same question and responses (in either order) -> same hash, across components."""
+    if isinstance(record, TrainingSample):
+        payload = json.dumps([record.messages, record.target], ensure_ascii=False, sort_keys=True)
+    else:
+        payload = "\x00".join([record.question, *sorted(record.responses)])
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def worker_tokenizer(name: str):
+    if name not in _TOKENIZERS:
+        from cj2.data.tokenizer import load_tokenizer
+
+        _TOKENIZERS[name] = load_tokenizer(name)
+    return _TOKENIZERS[name]
+
+
+def _template_name(spec: ComponentSpec, example: JudgeExample) -> str:
+    if example.template:
+        return example.template
+    if spec.template:
+        return spec.template
+    if spec.kind == "knowledge":
+        return DEFAULTS["correctness"]
+    return DEFAULTS["pairwise" if len(example.responses) == 2 else "single"]
+
+
+def _samples_of(spec: ComponentSpec, index: int, record: JudgeExample | TrainingSample) -> list[TrainingSample]:
+    if isinstance(record, TrainingSample):  # G-SFT passthrough
+        return [record]
+    if spec.role == "retemplate" or record.meta.get("retemplate"):
+        record, template = retemplate(record, spec.seed, spec.judgment_format)
+    else:
+        template = get_template(_template_name(spec, record))
+    check_label(record, template)
+    writer = demo_judgment if spec.kind == "synthetic_demo" else None
+    try:
+        # Curated rows were oriented before the teacher judged them.
+        oriented = record.meta.get("variants") or orient(record, spec.swap_mode, spec.seed, index, template.verdict_format)
+    except SwapError as e:
+        raise RowError("swap_failed", str(e)) from None
+    return [to_sample(example, template, writer) for example in oriented]
+
+
+def token_counts(samples: list[TrainingSample], tokenizer) -> list[int]:
+    """Prompt (chat template) + target + end-of-turn tokens per sample, as the packer counts them."""
+    if not samples:
+        return []
+    prompts = [tokenizer.apply_chat_template(s.messages, add_generation_prompt=True, tokenize=False) for s in samples]
+    # The Rust tokenizer directly: the same ids as tokenizer(...), without building a BatchEncoding.
+    encode = tokenizer.backend_tokenizer.encode_batch
+    prompt_ids = encode(prompts, add_special_tokens=False)
+    target_ids = encode([s.target for s in samples], add_special_tokens=False)
+    return [len(p.ids) + len(t.ids) + 1 for p, t in zip(prompt_ids, target_ids, strict=True)]
+
+
+def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | TrainingSample]]) -> list[Kept | RejectedRow]:
+    rendered: list[tuple[int, object, list[TrainingSample] | RejectedRow]] = []
+    for index, record in items:
+        try:
+            rendered.append((index, record, _samples_of(spec, index, record)))
+        except RowError as e:
+            rendered.append((index, record, _rejected(spec, record, e.reason, str(e))))
+    flat = [s for _, _, out in rendered if not isinstance(out, RejectedRow) for s in out]
+    counts = iter(token_counts(flat, worker_tokenizer(spec.tokenizer)))
+    outcomes: list[Kept | RejectedRow] = []
+    for _, record, out in rendered:
+        if isinstance(out, RejectedRow):
+            outcomes.append(out)
+            continue
+        tokens = [next(counts) for _ in out]
+        if max(tokens) > spec.seq_length:
+            outcomes.append(_rejected(spec, record, "over_long", f"{max(tokens)} tokens > data.seq_length={spec.seq_length}"))
+        else:
+            file, row = _origin(spec, record)
+            outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], tokens, file, row))
+    return outcomes
+
+
+def _origin(spec: ComponentSpec, record: JudgeExample | TrainingSample) -> tuple[str, int]:
+    return str(record.meta.get("file", spec.name)), int(record.meta.get("row", 0))
+
+
+def _rejected(spec: ComponentSpec, record, reason: str, detail: str) -> RejectedRow:
+    return RejectedRow(spec.name, *_origin(spec, record), reason, detail)
+

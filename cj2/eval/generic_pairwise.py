@@ -1,0 +1,88 @@
+"""Pairwise sets with human labels (PandaLM, LLMBar, ...) through a field mapping in the config.
+
+``eval.fields`` maps the record fields to source columns: ``question``, ``response_a``,
+``response_b``, ``label`` (and optionally ``id``, ``group``). A comma-separated ``question``
+joins several columns with a blank line (PandaLM: ``instruction,input``; empty parts are left
+out). A comma-separated ``label`` takes the majority of several annotators after mapping each
+with ``eval.label_map``; no strict majority is a tie. Tie-labelled items are not scored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from cj2.eval.files import EvalInputError, read_records
+from cj2.eval.pairwise_bench import PairItem, evaluate_pairwise
+from cj2.eval.pairwise_bench import requests as pair_requests
+from cj2.eval.verdict_source import ParseFn
+
+REQUIRED = ("question", "response_a", "response_b", "label")
+
+
+def _column(record, column: str, path, row):
+    if not isinstance(record, dict) or column not in record:
+        raise EvalInputError(path, "missing", row=row, field=column)
+    return record[column]
+
+
+def _text(record, columns: str, path, row) -> str:
+    parts = []
+    for column in columns.split(","):
+        value = _column(record, column.strip(), path, row)
+        # Real files hold scalar answers too (PandaLM row 157 answers a yes/no task with a bare true).
+        if isinstance(value, (bool, int, float)):
+            value = str(value)
+        if not isinstance(value, str):
+            raise EvalInputError(path, f"expected text, got {type(value).__name__}", row=row, field=column.strip())
+        if value.strip():
+            parts.append(value)
+    return "\n\n".join(parts)
+
+
+def majority_label(votes: list[str]) -> str:
+    counts = Counter(votes).most_common()
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        return "tie"
+    return counts[0][0]
+
+
+def _label(record, columns: str, label_map, path, row) -> str:
+    votes = []
+    for column in columns.split(","):
+        raw = str(_column(record, column.strip(), path, row))
+        label = label_map.get(raw, raw)
+        if label not in ("A", "B", "tie"):
+            raise EvalInputError(path, f"label {raw!r} maps to no A / B / tie (set eval.label_map)", row=row, field=column.strip())
+        votes.append(label)
+    return majority_label(votes)
+
+
+def load_items(eval_cfg) -> list[PairItem]:
+    path, fields = eval_cfg.data_file, dict(eval_cfg.fields)
+    if not path:
+        raise EvalInputError("eval.data_file", f"not set: point it at the {eval_cfg.name} file")
+    absent = [f for f in REQUIRED if f not in fields]
+    if absent:
+        raise EvalInputError("eval.fields", f"no source column for {', '.join(absent)} (e.g. eval.fields.question=instruction)")
+    label_map = {str(k): v for k, v in dict(eval_cfg.label_map).items()}
+    items = []
+    for row, record in read_records(path)[: eval_cfg.limit]:
+        items.append(
+            PairItem(
+                id=str(record.get(fields["id"], row)) if "id" in fields else str(row),
+                question=_text(record, fields["question"], path, row),
+                response_a=_text(record, fields["response_a"], path, row),
+                response_b=_text(record, fields["response_b"], path, row),
+                gold=_label(record, fields["label"], label_map, path, row),
+                group=str(record.get(fields["group"], "")) if "group" in fields else "",
+            )
+        )
+    return items
+
+
+def requests(eval_cfg) -> list[dict]:
+    return pair_requests(load_items(eval_cfg), eval_cfg)
+
+
+def evaluate(eval_cfg, predictions_path: str, parse: ParseFn):
+    return evaluate_pairwise(eval_cfg.name, load_items(eval_cfg), eval_cfg, predictions_path, parse)

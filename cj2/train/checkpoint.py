@@ -1,0 +1,144 @@
+"""Checkpoints under ``<run_dir>/checkpoints``: saved atomically, verified before use.
+
+A save goes to ``.step_00000010.staged`` and is renamed to ``step_00000010`` only after every
+rank has written its part and a manifest (size and SHA-256 of every file) is in place, so a kill
+at any moment leaves either a complete checkpoint or a partial directory that is never read.
+On start the newest checkpoint whose files match its manifest is loaded; a truncated or
+corrupt one is skipped with a warning and the previous one is used. Hashing is spread over all
+ranks (file i is hashed by rank i mod world), which keeps it short for large models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import torch.distributed as dist
+
+from cj2.utils.atomic import atomic_write_text, fsync_dir
+
+MANIFEST = "cj2_manifest.json"
+STEP_DIR = re.compile(r"^step_(\d{8})$")
+
+
+class CheckpointWarning(UserWarning):
+    pass
+
+
+def step_dir_name(step: int) -> str:
+    return f"step_{step:08d}"
+
+
+def complete_checkpoints(root: Path) -> list[tuple[int, Path]]:
+    """(step, dir) of the renamed (complete) checkpoint directories, oldest first."""
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir() if (m := STEP_DIR.match(p.name)) and p.is_dir()]
+    return sorted(found)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _hash_shared(directory: Path, names: list[str]) -> dict[str, str]:
+    """SHA-256 of ``names`` with the work split over all ranks; the result on every rank."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    mine = {n: _sha256(directory / n) for i, n in enumerate(names) if i % world == rank and (directory / n).is_file()}
+    gathered: list[dict[str, str] | None] = [None] * world
+    dist.all_gather_object(gathered, mine)
+    return {k: v for part in gathered for k, v in part.items()}
+
+
+def _broadcast(obj):
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def problem_with(directory: Path) -> str | None:
+    """Why ``directory`` cannot be loaded (collective: every rank calls it), or None if it is whole."""
+    manifest_path = directory / MANIFEST
+    manifest = None
+    if dist.get_rank() == 0 and manifest_path.is_file():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except ValueError:
+            manifest = "unreadable"
+    manifest = _broadcast(manifest)
+    if manifest is None or manifest == "unreadable":
+        return f"{MANIFEST} missing or unreadable"
+    files = manifest["files"]
+    for name, meta in files.items():
+        path = directory / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != meta["size"]:
+            return f"{name} has {path.stat().st_size} bytes, the manifest says {meta['size']} (truncated?)"
+    hashes = _hash_shared(directory, sorted(files))
+    bad = [n for n in sorted(files) if hashes.get(n) != files[n]["sha256"]]
+    return f"{bad[0]} does not match its SHA-256 (corrupt)" if bad else None
+
+
+class Checkpoints:
+    def __init__(self, root, keep: int):
+        self.root = Path(root)
+        self.keep = keep
+
+    def save(self, step: int, model, optimizer, trainer_state: dict) -> Path:
+        """Collective: every rank calls it. Returns the final directory."""
+        from cj2.models import save_checkpoint
+
+        final = self.root / step_dir_name(step)
+        staging = self.root / f".{final.name}.staged"
+        if dist.get_rank() == 0:
+            shutil.rmtree(staging, ignore_errors=True)
+        dist.barrier()
+        save_checkpoint(staging, model, optimizer, extra=trainer_state)
+        names = _broadcast(_files(staging) if dist.get_rank() == 0 else None)
+        hashes = _hash_shared(staging, names)
+        if dist.get_rank() == 0:
+            files = {n: {"size": (staging / n).stat().st_size, "sha256": hashes[n]} for n in names}
+            atomic_write_text(staging / MANIFEST, json.dumps({"step": step, "files": files}, indent=2))
+            if final.exists():  # a rerun past this step (e.g. after falling back) rewrites it
+                shutil.rmtree(final)
+            os.replace(staging, final)
+            fsync_dir(self.root)
+            for _, old in complete_checkpoints(self.root)[: -self.keep]:
+                shutil.rmtree(old, ignore_errors=True)
+        dist.barrier()
+        return final
+
+    def load_latest(self, model, optimizer) -> dict | None:
+        """Load the newest whole checkpoint into ``model`` / ``optimizer``; its trainer state, or None.
+
+        Only incomplete files make a checkpoint unusable; one for another model raises.
+        """
+        from cj2.models import load_checkpoint
+
+        candidates = _broadcast(complete_checkpoints(self.root) if dist.get_rank() == 0 else None)
+        for _step, directory in reversed(candidates):
+            problem = problem_with(directory)
+            if problem:
+                if dist.get_rank() == 0:
+                    warnings.warn(
+                        f"checkpoint {directory} is unusable ({problem}); falling back to the previous one",
+                        CheckpointWarning,
+                        stacklevel=2,
+                    )
+                continue
+            return load_checkpoint(directory, model, optimizer)
+        return None

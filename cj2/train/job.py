@@ -1,0 +1,292 @@
+"""Train a judge: SFT + verdict-position policy gradient on megatron-core (the ``train`` task).
+
+Read top to bottom: distributed setup, data, model, optimizer, resume, the loop, the outputs.
+Everything a run writes lives under ``cfg.run_dir``: ``checkpoints/``, ``hf/`` (the final
+judge), ``wandb/`` and ``summary.json``. Rerunning the same command resumes from the newest
+whole checkpoint, with the data stream at exactly the row where that checkpoint stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from omegaconf import DictConfig
+
+from cj2 import cpu_shims
+from cj2.cluster import preemption
+from cj2.cluster.env import init_distributed
+from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.tracking.wandb_run import Tracker
+from cj2.train.checkpoint import Checkpoints
+from cj2.train.metrics import mfu
+from cj2.train.optim import build_optimizer, build_scheduler
+from cj2.train.step import StepResult, eval_step, train_step
+from cj2.utils.atomic import atomic_write_text
+
+
+@dataclass
+class TrainOutcome:
+    model: object  # the megatron DDP-wrapped model (``.module`` is the GPTModel)
+    summary: dict
+
+
+def run(cfg: DictConfig) -> dict:
+    return train(cfg).summary
+
+
+def _console(rank: int):
+    from rich.console import Console
+
+    return Console(quiet=rank != 0, highlight=False, soft_wrap=True)
+
+
+def setup_parallel(cfg):
+    from megatron.core import parallel_state
+
+    # Megatron logs its whole optimizer config and parameter list at INFO; keep the console readable.
+    logging.getLogger("megatron").setLevel(logging.WARNING)
+    from megatron.core.tensor_parallel.random import model_parallel_cuda_manual_seed
+
+    env = init_distributed(cfg.parallel.collective_timeout_s)
+    cpu_shims.apply()
+    if parallel_state.model_parallel_is_initialized():
+        parallel_state.destroy_model_parallel()
+    parallel_state.initialize_model_parallel(
+        tensor_model_parallel_size=cfg.parallel.tp, pipeline_model_parallel_size=cfg.parallel.pp
+    )
+    model_parallel_cuda_manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    return env
+
+
+def _ensure_data(cfg, rank: int) -> PackedDataset:
+    """The packed training split; rank 0 builds the mixture first unless a complete build of
+    this exact data config is already in ``data.output_dir`` (then it returns at once)."""
+    if rank == 0:
+        from cj2.data.build import build_mixture
+
+        build_mixture(cfg)
+    dist.barrier()
+    return PackedDataset(Path(cfg.data.output_dir) / "train")
+
+
+def _params_dtype(cfg, console) -> torch.dtype:
+    if cfg.train.precision == "bf16" and not torch.cuda.is_available():
+        console.print("[yellow]train.precision=bf16 needs a GPU; training in fp32 on CPU[/]")
+        return torch.float32
+    return torch.bfloat16 if cfg.train.precision == "bf16" else torch.float32
+
+
+def build_training_model(cfg, params_dtype):
+    from megatron.core.distributed import DistributedDataParallel, DistributedDataParallelConfig, finalize_model_grads
+
+    from cj2.models import build_model, load_hf_weights
+
+    model = build_model(cfg.model, cfg.parallel, params_dtype=params_dtype, initialize=cfg.model.hf_path is None)
+    if cfg.model.hf_path:
+        load_hf_weights(model, cfg.model.hf_path, cfg.model)
+    ddp_config = DistributedDataParallelConfig(
+        grad_reduce_in_fp32=True, use_distributed_optimizer=cfg.parallel.use_distributed_optimizer
+    )
+    ddp = DistributedDataParallel(config=model.config, ddp_config=ddp_config, module=model)
+    model.config.finalize_model_grads_func = finalize_model_grads
+    model.config.no_sync_func = ddp.no_sync
+    return ddp
+
+
+def _my_micro_batches(dataset, rows: list[int], cfg) -> list[dict]:
+    """This data-parallel rank's share of the global batch, split into micro-batches."""
+    from megatron.core import parallel_state
+
+    dp_rank, dp_size = parallel_state.get_data_parallel_rank(), parallel_state.get_data_parallel_world_size()
+    share = len(rows) // dp_size
+    mine = rows[dp_rank * share : (dp_rank + 1) * share]
+    mbs = cfg.parallel.micro_batch_size
+    return [collate(dataset, mine[i : i + mbs], cfg.loss.average) for i in range(0, len(mine), mbs)]
+
+
+def _validation(cfg, model, valid: PackedDataset) -> dict:
+    """Loss parts and teacher-forced verdict accuracy over the held-out split (whole micro-batches)."""
+    from megatron.core import parallel_state
+
+    chunk = cfg.parallel.micro_batch_size * parallel_state.get_data_parallel_world_size()
+    rows = list(range(len(valid) - len(valid) % chunk))
+    r = eval_step(
+        model,
+        _my_micro_batches(valid, rows, cfg),
+        denominators(valid, rows, cfg.loss.average),
+        cfg.loss,
+        valid.seq_length,
+    )
+    return {"val/loss": r.loss, "val/sft": r.sft, "val/pg": r.pg, "val/verdict_accuracy": r.verdict_accuracy}
+
+
+def _log_line(step: int, total: int, r: StepResult, tokens_per_s: float, mfu_value) -> str:
+    acc = "n/a" if math.isnan(r.verdict_accuracy) else f"{r.verdict_accuracy:.2f}"
+    util = f" mfu {mfu_value:.1%}" if mfu_value is not None else ""
+    return f"step {step}/{total} loss {r.loss:.4f} (sft {r.sft:.4f} pg {r.pg:.4f}) verdict acc {acc} lr {r.lr:.2e} grad {r.grad_norm:.3f} {tokens_per_s:,.0f} tok/s{util}"
+
+
+def train(cfg: DictConfig) -> TrainOutcome:
+    # --- distributed setup -------------------------------------------------------------
+    env = setup_parallel(cfg)
+    console = _console(env.rank)
+    run_dir = Path(cfg.run_dir)
+    world = dist.get_world_size()
+
+    # --- data: packed rows, a seeded order that resumes exactly --------------------------
+    dataset = _ensure_data(cfg, env.rank)
+    valid_dir = Path(cfg.data.output_dir) / "valid"
+    valid = PackedDataset(valid_dir) if cfg.train.eval_interval and (valid_dir / "index.json").exists() else None
+    if cfg.train.eval_interval and (valid is None or len(valid) < cfg.parallel.micro_batch_size * cfg.parallel.dp):
+        console.print(
+            "[yellow]train.eval_interval is set but the data has no validation split of a micro-batch per data-parallel rank; no validation[/]"
+        )
+        valid = None
+    stream = PackedStream(len(dataset), cfg.parallel.global_batch_size, cfg.data.seed)
+    total_steps = cfg.train.max_steps or cfg.train.epochs * stream.steps_per_epoch()
+
+    # --- model, optimizer, schedule ----------------------------------------------------
+    params_dtype = _params_dtype(cfg, console)
+    model = build_training_model(cfg, params_dtype)
+    optimizer = build_optimizer(model, cfg.train, cfg.parallel, params_dtype)
+    scheduler = build_scheduler(optimizer, cfg.train, total_steps)
+
+    # --- resume from the newest whole checkpoint ---------------------------------------
+    checkpoints = Checkpoints(run_dir / "checkpoints", cfg.train.keep_checkpoints)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        state = checkpoints.load_latest(model.module, optimizer)
+    for w in caught:  # shown in the run's log as well as raised as a warning
+        console.print(f"[yellow]warning: {w.message}[/]")
+        warnings.warn(w.message, stacklevel=1)
+    step, tokens, train_seconds = 0, 0, 0.0
+    if state:
+        step, tokens, train_seconds = state["step"], state["tokens"], state["train_seconds"]
+        stream.load_state_dict(state["data"])
+        scheduler.load_state_dict(state["scheduler"])
+        console.print(f"resumed from step {step} (data row {stream.consumed_rows})")
+    tracker = Tracker.start(cfg, env.rank)
+
+    def save(at_step: int) -> None:
+        trainer_state = {
+            "step": at_step,
+            "tokens": tokens,
+            "train_seconds": train_seconds,
+            "data": stream.state_dict(),
+            "scheduler": scheduler.state_dict(),
+        }
+        checkpoints.save(at_step, model.module, optimizer, trainer_state)
+
+    # --- the loop ----------------------------------------------------------------------
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    result, validation = None, None
+    progress = Progress(
+        TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True
+    )
+    with progress:
+        bar = progress.add_task("train", total=total_steps, completed=step)
+        while step < total_steps:
+            started = time.perf_counter()
+            rows = stream.next_rows()
+            den = denominators(dataset, rows, cfg.loss.average)
+            result = train_step(
+                model, optimizer, scheduler, _my_micro_batches(dataset, rows, cfg), den, cfg.loss, dataset.seq_length
+            )
+            elapsed = time.perf_counter() - started
+            step, tokens, train_seconds = step + 1, tokens + den.real_tokens, train_seconds + elapsed
+            tokens_per_s = den.real_tokens / elapsed
+            mfu_value = (
+                mfu(tokens_per_s, cfg.model, dataset.seq_length, world, cfg.train.peak_tflops)
+                if torch.cuda.is_available()
+                else None
+            )
+            progress.advance(bar)
+            if step % cfg.train.log_interval == 0 or step == total_steps:
+                progress.console.print(_log_line(step, total_steps, result, tokens_per_s, mfu_value))
+                metrics = {
+                    "loss": result.loss,
+                    "loss/sft": result.sft,
+                    "loss/pg": result.pg,
+                    "verdict_accuracy": result.verdict_accuracy,
+                    "lr": result.lr,
+                    "grad_norm": result.grad_norm,
+                    "tokens_per_s": tokens_per_s,
+                    "tokens": tokens,
+                }
+                tracker.log(
+                    {
+                        k: v
+                        for k, v in {**metrics, "mfu": mfu_value}.items()
+                        if v is not None and not (isinstance(v, float) and math.isnan(v))
+                    },
+                    step=step,
+                )
+            if valid is not None and (step % cfg.train.eval_interval == 0 or step == total_steps):
+                validation = _validation(cfg, model, valid)
+                progress.console.print(
+                    f"validation at step {step}: loss {validation['val/loss']:.4f} verdict acc {validation['val/verdict_accuracy']:.2f}"
+                )
+                tracker.log({k: v for k, v in validation.items() if not math.isnan(v)}, step=step)
+            # All ranks agree (one all-reduce) so they save and stop at the same step.
+            preempted = step < total_steps and preemption.requested_by_any()
+            if preempted or step % cfg.train.save_interval == 0 or step == total_steps:
+                save(step)
+            if preempted:
+                # SLURM's warning signal: the checkpoint of this step is saved; the job
+                # requeues itself and the next attempt resumes right here (cj2.cluster.preemption).
+                console.print(f"[yellow]preempted: checkpoint saved at step {step}; the requeued job resumes from it[/]")
+                tracker.finish()
+                return TrainOutcome(model, {"steps": step, "preempted": True, "wandb_run_id": tracker.id})
+
+    # --- outputs: summary.json, the HF judge -------------------------------------------
+    summary = {
+        "steps": step,
+        "tokens": tokens,
+        "train_seconds": round(train_seconds, 3),
+        "final": None
+        if result is None
+        else {
+            "loss": result.loss,
+            "sft": result.sft,
+            "pg": result.pg,
+            "verdict_accuracy": None if math.isnan(result.verdict_accuracy) else result.verdict_accuracy,
+            "lr": result.lr,
+        },
+        "validation": validation,
+        "loss": cfg.loss.name,
+        "wandb_run_id": tracker.id,
+    }
+    if cfg.train.export_hf:
+        from cj2.models import export_hf
+
+        export_hf(model.module, run_dir / "hf", cfg.model, cfg.model.tokenizer)
+        summary["hf_export"] = str(run_dir / "hf")
+    if env.rank == 0:
+        atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2))
+        _print_summary(console, summary)
+    tracker.summary({k: v for k, v in summary.items() if k != "final"})
+    tracker.finish()
+    dist.barrier()
+    return TrainOutcome(model, summary)
+
+
+def _print_summary(console, summary: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="training summary", show_header=False)
+    for key in ("steps", "tokens", "train_seconds", "loss", "wandb_run_id", "hf_export"):
+        if key in summary:
+            table.add_row(key, str(summary[key]))
+    for key, value in (summary["final"] or {}).items():
+        table.add_row(f"final {key}", f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)

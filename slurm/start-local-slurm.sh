@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Install (if missing), configure and start a single-node Slurm 22.05 cluster on localhost:
+# munged, MariaDB (private, 127.0.0.1:3307), slurmdbd, slurmctld, slurmd. Root, no systemd.
+#
+# Idempotent: a quick no-op while the cluster is up; a changed slurm.conf restarts slurmctld and
+# slurmd; anything else (first start, a daemon died) stops what we started, wipes the state
+# directory ($CJ2_SLURM_STATE, default /var/tmp/local-slurm) and starts fresh, because stale
+# job-id counters after a crash make Slurm reuse ids (docs/cluster.md, "local cluster").
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+[[ $EUID -eq 0 ]] || die "must run as root (jobs run as root; daemons need /etc/slurm and /run/munge)"
+
+PACKAGES=(munge slurmctld slurmd slurm-client slurm-wlm-basic-plugins slurmdbd slurm-wlm-mysql-plugin mariadb-server)
+
+install_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get to install them"
+    log "installing ${missing[*]} (about 25 s)"
+    # A fresh image has no package lists yet: update only when the install cannot find them.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || {
+        apt-get update -q >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+    }
+}
+
+render_slurm_conf() {
+    local hw cpus boards sockets cores threads mem real
+    hw=$(slurmd -C | head -1)
+    field() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" <<<"$hw"; }
+    cpus=$(field CPUs) boards=$(field Boards) sockets=$(field SocketsPerBoard)
+    cores=$(field CoresPerSocket) threads=$(field ThreadsPerCore) mem=$(field RealMemory)
+    # A RealMemory above what slurmd measures drains the node.
+    real=$((mem * 9 / 10))
+    cat <<EOF
+$MARKER; edit the script, not this file.
+ClusterName=localcluster
+SlurmctldHost=localhost
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=$STATE/slurmctld
+SlurmdSpoolDir=$STATE/slurmd
+SlurmctldPidFile=$STATE/slurmctld.pid
+SlurmdPidFile=$STATE/slurmd.pid
+SlurmctldLogFile=$STATE/log/slurmctld.log
+SlurmdLogFile=$STATE/log/slurmd.log
+AuthType=auth/munge
+CredType=cred/munge
+# Also how long a requeued job waits before it may run again (the default is 120 s).
+AuthInfo=cred_expire=10
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=$((real / cpus))
+EnforcePartLimits=ALL
+SchedulerType=sched/backfill
+SchedulerParameters=bf_interval=1,sched_interval=2
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=6819
+JobAcctGatherType=jobacct_gather/linux
+JobCompType=jobcomp/none
+ReturnToService=2
+MailProg=/bin/true
+MpiDefault=none
+KillWait=5
+MinJobAge=3600
+InactiveLimit=0
+NodeName=localhost NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus Boards=$boards SocketsPerBoard=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$real State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+PartitionName=batch Nodes=localhost MaxTime=INFINITE State=UP
+EOF
+}
+
+render_my_cnf() {
+    cat <<EOF
+[mysqld]
+user=root
+datadir=$STATE/mysql/data
+socket=$STATE/mysql/mysqld.sock
+pid-file=$STATE/mariadbd.pid
+port=3307
+bind-address=127.0.0.1
+log-error=$STATE/log/mariadb.log
+skip-log-bin
+innodb_buffer_pool_size=256M
+innodb_log_file_size=64M
+innodb_lock_wait_timeout=900
+innodb_flush_log_at_trx_commit=2
+innodb_doublewrite=0
+[client]
+user=root
+socket=$STATE/mysql/mysqld.sock
+EOF
+}
+
+render_slurmdbd_conf() {  # password
+    cat <<EOF
+$MARKER; edit the script, not this file.
+AuthType=auth/munge
+DbdHost=localhost
+DbdPort=6819
+SlurmUser=root
+PidFile=$STATE/slurmdbd.pid
+LogFile=$STATE/log/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=3307
+StorageUser=slurm
+StoragePass=$1
+StorageLoc=slurm_acct_db
+EOF
+}
+
+ours_or_absent() {  # file
+    [[ ! -e $1 ]] || grep -qF "$MARKER" "$1" || die "$1 exists and was not written by this script; move it away to use the local cluster"
+}
+
+munge_ok() { pid_alive "$MUNGE_PID" munged && munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
+
+node_ready() { [[ $(sinfo -h -N -n localhost -o %t 2>/dev/null | sort -u) =~ ^(idle|mix|alloc|comp)$ ]]; }
+
+cluster_up() {
+    munge_ok && pid_alive "$STATE/mariadbd.pid" mariadbd && pid_alive "$STATE/slurmdbd.pid" slurmdbd &&
+        pid_alive "$STATE/slurmctld.pid" slurmctld && pid_alive "$STATE/slurmd.pid" slurmd && node_ready
+}
+
+start_munge() {
+    munge_ok && return 0
+    log "starting munged"
+    install -d -o munge -g munge -m 0755 /run/munge
+    [[ -s /etc/munge/munge.key ]] || die "/etc/munge/munge.key is missing (reinstall the munge package)"
+    # munged refuses a key that group or others can read, or that munge does not own.
+    chown munge:munge /etc/munge/munge.key /etc/munge
+    chmod 0400 /etc/munge/munge.key
+    runuser -u munge -- /usr/sbin/munged --origin=127.0.0.1
+    wait_for 10 "munged" munge_ok
+    cp "$MUNGE_PID" "$STATE/munged.ours"
+}
+
+start_mariadb() {
+    local pass=$1
+    log "starting MariaDB on 127.0.0.1:3307"
+    render_my_cnf >"$MYCNF"
+    mariadb-install-db --defaults-file="$MYCNF" --auth-root-authentication-method=socket --skip-test-db >"$STATE/log/mariadb-install.log" 2>&1 ||
+        die "mariadb-install-db failed: $(tail -5 "$STATE/log/mariadb-install.log")"
+    setsid nohup mariadbd --defaults-file="$MYCNF" >>"$STATE/log/mariadb.log" 2>&1 </dev/null &
+    wait_for 60 "MariaDB" mariadb --defaults-file="$MYCNF" -e "SELECT 1"
+    mariadb --defaults-file="$MYCNF" <<EOF
+CREATE DATABASE IF NOT EXISTS slurm_acct_db;
+CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$pass';
+CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY '$pass';
+GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';
+GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';
+EOF
+}
+
+start_slurmdbd() {
+    local pass=$1
+    log "starting slurmdbd"
+    render_slurmdbd_conf "$pass" >"$DBD_CONF"
+    chmod 0600 "$DBD_CONF"
+    slurmdbd
+    wait_for 60 "slurmdbd" sacctmgr -n list cluster
+    sacctmgr -n -P list cluster format=cluster | grep -qx localcluster || sacctmgr -i add cluster localcluster >/dev/null
+}
+
+start_slurmctld_and_slurmd() {  # extra slurmctld flags
+    log "starting slurmctld $*"
+    slurmctld -i "$@"
+    wait_for 30 "slurmctld" bash -c "scontrol ping | grep -q UP"
+    log "starting slurmd"
+    slurmd -N localhost
+    wait_for 60 "node localhost to be idle (see $STATE/log/slurmd.log)" node_ready
+}
+
+main() {
+    install_packages
+    ours_or_absent "$CONF"
+    ours_or_absent "$DBD_CONF"
+    mkdir -p "$STATE/log" "$STATE/mysql"
+    local new=$STATE/slurm.conf.new
+    render_slurm_conf >"$new"
+
+    if cluster_up; then
+        if cmp -s "$new" "$CONF"; then
+            rm -f "$new"
+            log "already up"
+            return 0
+        fi
+        log "slurm.conf changed: restarting slurmctld and slurmd"
+        mv "$new" "$CONF"
+        stop_pid "$STATE/slurmd.pid" slurmd
+        stop_pid "$STATE/slurmctld.pid" slurmctld
+        start_slurmctld_and_slurmd
+        log "up"
+        return 0
+    fi
+
+    # Cold start: whatever is left of a previous cluster goes, so ids and accounting start clean.
+    bash "$HERE/stop-local-slurm.sh" --keep-munge
+    rm -rf "$STATE/slurmctld" "$STATE/slurmd" "$STATE/mysql/data"
+    mkdir -p "$STATE/slurmctld" "$STATE/slurmd" "$STATE/log" "$STATE/mysql"
+    mv "$new" "$CONF"
+    local pass
+    pass=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+    start_munge
+    start_mariadb "$pass"
+    start_slurmdbd "$pass"
+    start_slurmctld_and_slurmd -c
+    timeout 60 srun -t 1 true || die "srun true failed; see $STATE/log/slurmctld.log and slurmd.log"
+    log "up: partitions debug (default) and batch on localhost; state in $STATE"
+}
+
+main "$@"

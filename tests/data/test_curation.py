@@ -1,0 +1,165 @@
+"""Teacher curation and synthesis.
+
+Most tests use a scripted teacher (same ``generate`` interface as cj2.sample engines) because the
+keep/drop logic can only be checked against verdicts known in advance; the real ``hf`` engine
+with a tiny random model is exercised once for the plumbing (its outputs are noise, so every
+row must be rejected and counted).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from cj2.data.answers import extract_letter, extract_number, is_correct
+from cj2.data.build import build_mixture
+from cj2.data.curation import STYLE_AXES
+from cj2.sample.engines.base import Usage
+from tests.data.helpers import data_cfg, read_jsonl, write_jsonl
+
+
+class ScriptedTeacher:
+    """Answers every prompt with ``reply(messages, candidate_index)``; records what it was asked."""
+
+    def __init__(self, reply):
+        self.reply, self.prompts, self.usage = reply, [], Usage()
+
+    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
+        self.prompts += prompts
+        return [[self.reply(p, k) for k in range(n)] for p in prompts]
+
+    def close(self):
+        pass
+
+
+def user_text(messages):
+    return messages[-1]["content"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("She makes $18.\n#### 18", "18"), ("So the answer is 1,234 apples; 5 left", "1234"), ("x = 3 then 4.50", "4.5"), ("none", None)])
+def test_extract_number(text, expected):
+    assert extract_number(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The answer is (B).", "B"), ("Answer: C", "C"), ("so I pick D", "D"), ("A or B? The answer is **B**", "B"),
+    ("I will answer a question", None), ("no idea", None)])
+def test_extract_letter(text, expected):
+    assert extract_letter(text) == expected
+
+
+def test_is_correct_against_gold():
+    assert is_correct("6 x 3 = 18, so the answer is 18.", "#### 18", "number")
+    assert not is_correct("I get 17.", "#### 18", "number")
+    assert is_correct("The answer is (C)", "C", "letter") and not is_correct("no letter", "C", "letter")
+
+
+def test_knowledge_kept_only_where_teacher_agrees_with_gold(tmp_path, qwen_tokenizer):
+    rows = [{"question": f"What is {i} + {i}?", "answer": f"{i}+{i}={2 * i}\n#### {2 * i}",
+             "response": f"The answer is {2 * i + (i % 3 == 0)}."} for i in range(1, 13)]  # i = 3, 6, 9, 12 answered wrong
+    path = write_jsonl(tmp_path / "gsm.jsonl", rows)
+    teacher = ScriptedTeacher(lambda messages, k: 'Checked.\n{"rationale": "ok", "correctness": "correct"}')
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"},
+            "options": {"answer_type": "number"}}
+    out = build_mixture(data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048), teacher=teacher, show_progress=False)
+    samples = read_jsonl(out / "train.jsonl")
+    kept = sorted(int(s["messages"][-1]["content"].split("What is ")[1].split(" +")[0]) for s in samples)
+    assert kept == [1, 2, 4, 5, 7, 8, 10, 11]
+    assert all(s["verdict"] == "correct" and s["verdict_format"] == "pointwise_correctness" for s in samples)
+    assert {q["row"] for q in read_jsonl(out / "quarantine.jsonl")} == {3, 6, 9, 12}
+    assert len(teacher.prompts) == 12 and "[Response]\nThe answer is 2." in user_text(teacher.prompts[0])
+
+
+def test_knowledge_answers_written_by_the_engine_when_missing(tmp_path, qwen_tokenizer):
+    path = write_jsonl(tmp_path / "mc.jsonl", [{"question": f"Q{i}\n(A) x\n(B) y", "answer": "AB"[i % 2]} for i in range(6)])
+
+    def reply(messages, k):
+        if "[Response]" not in user_text(messages):  # asked to answer: always picks A
+            return "The answer is (A)."
+        verdict = "correct" if "(A)." in user_text(messages).split("[Response]")[1] else "incorrect"
+        return json.dumps({"rationale": "r", "correctness": verdict})
+
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "options": {"answer_type": "letter"}, "fields": {"gold": "answer"}}
+    out = build_mixture(data_cfg(tmp_path / "out", {"mc": comp}, validation_fraction=0.0, seq_length=2048),
+                        teacher=ScriptedTeacher(reply), show_progress=False)
+    samples = read_jsonl(out / "train.jsonl")
+    # Gold A for even i: the engine's "(A)" is correct; gold B for odd i: incorrect. The teacher
+    # always says "correct" for "(A)", so it agrees only where gold is A.
+    assert sorted(s["messages"][-1]["content"].split("[Question]\n")[1][:2] for s in samples) == ["Q0", "Q2", "Q4"]
+
+
+def test_rejudge_splits_at_the_date_cutoff(tmp_path, qwen_tokenizer):
+    rows = []
+    for i in range(8):
+        rows.append({"question": f"Q{i}", "response_a": f"first {i}", "response_b": f"second {i}", "label": "AB"[i % 2],
+                     "date": "2024-03-01" if i < 4 else "2024-11-15",
+                     "judgment": f"Response {'AB'[i % 2]} is better because it is right.\n[[{'A>B' if i % 2 == 0 else 'B>A'}]]"})
+    path = write_jsonl(tmp_path / "public.jsonl", rows)
+    teacher = ScriptedTeacher(lambda messages, k: '{"Reasoning": "A is right", "Choice": "Model A"}')
+    comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "date", "options": {"judgment_format": "arena_hard"}}
+    out = build_mixture(data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048),
+                        teacher=teacher, show_progress=False)
+    by_question = {int(re.search(r"\bQ(\d)\b", s["messages"][-1]["content"]).group(1)): s for s in read_jsonl(out / "train.jsonl")}
+    assert len(teacher.prompts) == 4  # only the outdated rows reach the teacher
+    # Outdated rows: the teacher always says A, so only the A-labelled ones (0, 2) survive.
+    assert by_question[0]["meta"]["template"] == by_question[2]["meta"]["template"] == "cj2_cot"
+    assert 1 not in by_question and 3 not in by_question
+    # Recent rows: re-templated, the public reasoning kept, the verdict rewritten for the drawn template.
+    for i in (4, 5, 6, 7):
+        s = by_question[i]
+        assert s["meta"]["template"] != "cj2_cot" and "is better because it is right" in s["target"]
+        assert s["verdict"] == "AB"[i % 2]
+    assert [(q["row"], q["reason"]) for q in read_jsonl(out / "quarantine.jsonl")] == [(2, "teacher_disagrees"), (4, "teacher_disagrees")]
+
+
+def test_rft_keeps_the_first_matching_candidate(tmp_path, qwen_tokenizer):
+    path = write_jsonl(tmp_path / "reward.jsonl", [{"question": "Q", "response_a": "a", "response_b": "b", "label": "B"}])
+    candidates = ["no verdict at all", '{"Choice": "Model A"}', '{"Reasoning": "second is right", "Choice": "Model B"}', '{"Choice": "Model B"}']
+    comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": 4}}
+    out = build_mixture(data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048),
+                        teacher=ScriptedTeacher(lambda m, k: candidates[k]), show_progress=False)
+    (sample,) = read_jsonl(out / "train.jsonl")
+    assert sample["target"] == candidates[2]
+
+
+def test_chat_style_pairs_state_the_requirement(tmp_path, qwen_tokenizer):
+    path = write_jsonl(tmp_path / "prompts.jsonl", [{"question": f"Tell me about topic {i}."} for i in range(10)])
+
+    def reply(messages, k):
+        if messages[0]["role"] == "system":  # writing a response under a style instruction
+            return f"[{messages[0]['content']}] about {user_text(messages)}"
+        prompt = user_text(messages)
+        requirement = prompt.split("style of the answer: ")[1].split("\n")[0]
+        axis = next(a for a in STYLE_AXES if requirement in a[2:])
+        wanted = axis[0] if requirement == axis[2] else axis[1]
+        side = "A" if f"[Model A's Response]\n[{wanted}]" in prompt else "B"
+        return json.dumps({"Reasoning": "style", "Choice": f"Model {side}"})
+
+    comp = {"kind": "chat_style", "role": "synthesize", "path": str(path)}
+    out = build_mixture(data_cfg(tmp_path / "out", {"style": comp}, validation_fraction=0.0, seq_length=2048),
+                        teacher=ScriptedTeacher(reply), show_progress=False)
+    samples = read_jsonl(out / "train.jsonl")
+    assert len(samples) == 10  # this teacher always follows the requirement, so every pair is kept
+    assert {s["verdict"] for s in samples} == {"A", "B"}
+    for s in samples:
+        assert s["meta"]["template"] == "chat_style_pair" and "The user has a stated preference" in s["messages"][-1]["content"]
+
+
+@pytest.mark.slow
+def test_real_hf_engine_plumbing(tmp_path, qwen_tokenizer):
+    """A real engine (random tiny Qwen2): outputs are noise, so every row is rejected and counted."""
+    from cj2.sample.engines import build_engine
+    from tests.sample.tiny_models import build_tiny_qwen2
+
+    engine = build_engine("hf", model=str(build_tiny_qwen2(tmp_path / "tiny")), device="cpu")
+    path = write_jsonl(tmp_path / "reward.jsonl", [{"question": f"Q{i}", "response_a": "a", "response_b": "b", "label": "A"} for i in range(3)])
+    comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": 2}, "max_reject_fraction": 1.0}
+    cfg = data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, seq_length=2048)
+    cfg.sample.max_tokens = 8
+    out = build_mixture(cfg, teacher=engine, show_progress=False)
+    stats = json.loads((out / "stats.json").read_text())["components"]["r"]
+    assert stats["rows_in"] == 3 and stats["kept"] + stats["rejected"].get("teacher_disagrees", 0) == 3
+    assert engine.usage.completion_tokens > 0

@@ -1,0 +1,112 @@
+"""Field specs and loaders on small local files, every kind of bad row counted and located."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from omegaconf import OmegaConf
+
+from cj2.config.schema import DataComponentConfig
+from cj2.data.fields import FieldError, resolve
+from cj2.data.loaders import load_examples
+from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
+from tests.data.helpers import write_jsonl
+
+
+def component(**values):
+    return OmegaConf.merge(OmegaConf.structured(DataComponentConfig), values)
+
+
+@pytest.mark.parametrize(
+    "row, spec, expected",
+    [
+        ({"a": {"b": [10, 20]}}, "a.b.1", 20),
+        ({"instruction": "Do X.", "input": ""}, "{instruction}\n\n{input}", "Do X."),
+        ({"instruction": "Do X.", "input": "data"}, "Q: {instruction}\n\n{input}", "Q: Do X.\n\ndata"),
+        ({}, "const:A", "A"),
+        ({"x": 1, "y": 2, "z": 2}, "majority:x,y,z", "2"),
+        ({"c": [{"role": "user", "content": "hi"}]}, "chat:c", "hi"),
+        ({"c": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}, {"role": "user", "content": "and?"}]},
+         "chat:c", "User: hi\n\nAssistant: yo\n\nUser: and?"),
+    ],
+)
+def test_field_specs(row, spec, expected):
+    assert resolve(row, spec) == expected
+
+
+@pytest.mark.parametrize("row, spec, message", [
+    ({"a": 1}, "b", "missing field 'b'"),
+    ({"a": None}, "a", "is null"),
+    ({"x": 1, "y": 2}, "majority:x,y", "no majority"),
+    ({"a": [1]}, "a.3", "missing field 'a.3'"),
+])
+def test_field_errors_name_the_field(row, spec, message):
+    with pytest.raises(FieldError, match=message):
+        resolve(row, spec)
+
+
+def test_jsonl_bad_rows_are_located_and_counted(tmp_path):
+    good = {"q": "What is 2+2?", "a": "4", "b": "5", "y": 1}
+    path = write_jsonl(tmp_path / "pairs.jsonl", [
+        good,                                  # line 1 kept (label 1 -> A)
+        "{not json",                            # line 2 malformed
+        {"q": "Q2", "a": "x", "y": 2},          # line 3 missing response_b
+        {"q": "Q3", "a": "x", "b": "y", "y": 7},  # line 4 label not in map
+        {"q": "Q4", "a": "  ", "b": "y", "y": 1},  # line 5 empty response
+        [1, 2],                                 # line 6 not an object
+        {"q": "Q7", "a": "x", "b": "y", "y": 2},  # line 7 kept (B)
+    ])
+    comp = component(kind="pairwise", path=str(path), fields={"question": "q", "response_a": "a", "response_b": "b", "label": "y"},
+                     label_map={"1": "A", "2": "B"})
+    out = list(load_examples(comp, "pairs"))
+    assert len(out) == 7  # rows in = kept + rejected
+    kept = [r for r in out if isinstance(r, JudgeExample)]
+    rejected = {r.row: r for r in out if isinstance(r, RejectedRow)}
+    assert [(k.question, k.label, k.responses) for k in kept] == [("What is 2+2?", "A", ["4", "5"]), ("Q7", "B", ["x", "y"])]
+    assert {row: r.reason for row, r in rejected.items()} == {
+        2: "malformed_row", 3: "missing_field", 4: "bad_label", 5: "empty_response", 6: "malformed_row"}
+    assert "response_b" in rejected[3].detail and "'7'" in rejected[4].detail
+    assert all(r.file == str(path) and r.component == "pairs" for r in rejected.values())
+    assert kept[0].id == "pairs/pairs.jsonl:1" and kept[0].meta["row"] == 1
+
+
+def test_parquet_and_csv_through_datasets(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"prompt": ["p1", "p2"], "good": ["g1", "g2"], "bad": ["b1", "None"], "winner": ["A", "B"]})
+    frame.to_parquet(tmp_path / "x.parquet")
+    frame.to_csv(tmp_path / "x.csv", index=False)
+    fields = {"question": "prompt", "response_a": "good", "response_b": "bad", "label": "winner"}
+    for name in ("x.parquet", "x.csv"):
+        out = list(load_examples(component(kind="pairwise", path=str(tmp_path / name), fields=fields), "x"))
+        # The text "None" stays text in CSV (pandas would make it a missing value).
+        assert [(e.question, e.responses, e.label) for e in out] == [("p1", ["g1", "b1"], "A"), ("p2", ["g2", "None"], "B")]
+
+
+def test_sft_rows_and_training_sample_passthrough(tmp_path):
+    path = write_jsonl(tmp_path / "sft.jsonl", [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]},
+        {"messages": [{"role": "user", "content": "hi"}]},  # no assistant reply
+        {"prompt": "p", "response": "r"},
+    ])
+    out = list(load_examples(component(kind="sft", path=str(path)), "g"))
+    assert isinstance(out[0], TrainingSample) and out[0].target == "hello" and out[0].messages == [{"role": "user", "content": "hi"}]
+    assert isinstance(out[1], RejectedRow) and out[1].reason == "malformed_row"
+    assert out[2].target == "r" and out[2].messages == [{"role": "user", "content": "p"}]
+
+    accepted = write_jsonl(tmp_path / "accepted.jsonl", [
+        {"messages": [{"role": "user", "content": "q"}], "target": '{"Choice": "Model B"}', "verdict": "B", "verdict_format": "cj2_cot"},
+        {"messages": [{"role": "user", "content": "q"}], "target": '{"Choice": "Model B"}', "verdict": "A", "verdict_format": "cj2_cot"},
+    ])
+    out = list(load_examples(component(kind="sft", path=str(accepted)), "rft"))
+    assert out[0].verdict == "B" and out[0].verdict_format == "cj2_cot"
+    assert isinstance(out[1], RejectedRow) and out[1].reason == "verdict_mismatch"
+
+
+def test_json_file_must_be_an_array(tmp_path):
+    from cj2.data.sources import SourceError
+
+    (tmp_path / "bad.json").write_text(json.dumps({"a": 1}))
+    with pytest.raises(SourceError, match="bad.json"):
+        list(load_examples(component(kind="pairwise", path=str(tmp_path / "bad.json")), "x"))

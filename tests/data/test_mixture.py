@@ -1,0 +1,70 @@
+"""Selection by weight / sample count, dedup, shuffling and the split, on the Mixture alone."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from cj2.data.mixture import Mixture
+
+
+def fill(mixture: Mixture, component: str, count: int, orientations: int = 1) -> None:
+    for i in range(count):
+        digest = f"{component}-{i}".encode().hex().ljust(32, "0")[:32]
+        samples = [json.dumps({"id": f"{component}:{i}:{o}"}) for o in range(orientations)]
+        mixture.add(component, digest, samples, [10] * orientations)
+
+
+def selected_ids(mixture: Mixture) -> list[tuple[str, str]]:
+    return [(json.loads(sample)["id"], split) for split, _, sample in mixture.shuffled()]
+
+
+def test_num_samples_is_exact_and_weight_multiplies(tmp_path):
+    mixture = Mixture(tmp_path, seed=1, buckets=4)
+    fill(mixture, "down", 10)
+    fill(mixture, "up", 10)
+    fill(mixture, "double", 6)
+    fill(mixture, "all", 5)
+    counts = mixture.select({"down": (1.0, 7), "up": (1.0, 25), "double": (2.0, None), "all": (1.0, None)}, 0.0)
+    assert counts == {"down": 7, "up": 25, "double": 12, "all": 5}
+    ids = Counter(sample_id.split(":")[0] + ":" + sample_id.split(":")[1] for sample_id, _ in selected_ids(mixture))
+    assert sorted(n for key, n in ids.items() if key.startswith("up:")) == [2] * 5 + [3] * 5  # 25 = 2 x 10 + 5
+    assert len([k for k in ids if k.startswith("down:")]) == 7 and all(n == 1 for k, n in ids.items() if k.startswith("down:"))
+
+
+def test_fractional_weight_keeps_a_seeded_subset(tmp_path):
+    def run(seed):
+        mixture = Mixture(tmp_path / str(seed), seed=seed, buckets=2)
+        fill(mixture, "half", 400)
+        mixture.select({"half": (0.5, None)}, 0.0)
+        return {sample_id for sample_id, _ in selected_ids(mixture)}
+
+    first, again, other = run(3), run(3), run(4)
+    assert first == again and first != other
+    assert 150 < len(first) < 250  # Binomial(400, 0.5): 200 +- 5 sigma
+
+
+def test_shuffle_is_seeded_and_split_keeps_orientations_together(tmp_path):
+    def run(seed, directory):
+        mixture = Mixture(tmp_path / directory, seed=seed, buckets=3)
+        fill(mixture, "c", 200, orientations=2)
+        mixture.select({"c": (1.0, None)}, 0.25)
+        return selected_ids(mixture)
+
+    first = run(9, "a")
+    assert first == run(9, "b")
+    assert [i for i, _ in first] != [i for i, _ in run(10, "c")]
+    assert [i for i, _ in first] != sorted(i for i, _ in first)  # really shuffled
+    split_of = {}
+    for sample_id, split in first:
+        row = sample_id.rsplit(":", 1)[0]
+        assert split_of.setdefault(row, split) == split
+    valid_rows = sum(split == "valid" for split in split_of.values())
+    assert 20 < valid_rows < 80  # Binomial(200, 0.25): 50 +- 5 sigma
+
+
+def test_dedup_by_content(tmp_path):
+    mixture = Mixture(tmp_path, seed=0)
+    assert not mixture.is_duplicate("00" * 16)
+    assert mixture.is_duplicate("00" * 16)
+    assert not mixture.is_duplicate("01" * 16)

@@ -1,0 +1,87 @@
+"""Pairwise, RMB and RewardBench metrics on hand-built judgments."""
+
+from __future__ import annotations
+
+import pytest
+
+from cj2.eval.pairwise_metric import (
+    PairJudgment,
+    accuracy_counts,
+    pairwise_report,
+    position_bias,
+    swap_consistency,
+    unswap,
+    verdict_confusion,
+)
+from cj2.eval.rewardbench_metric import OFFICIAL_COUNTS, rewardbench_score
+from cj2.eval.rmb_metric import rmb_scores
+
+
+def J(item, gold, verdict, swapped=False, group=""):
+    return PairJudgment(item, gold, verdict, swapped, group)
+
+
+def test_unswap():
+    assert [unswap(x) for x in ("A", "B", "tie", None)] == ["B", "A", "tie", None]
+
+
+def test_accuracy_counts_unparsed_as_wrong_and_skips_ties():
+    counts = accuracy_counts([J("1", "A", "A"), J("2", "B", "A"), J("3", "B", None), J("4", "tie", "A"), J("5", "A", "tie")])
+    assert (counts["judged"], counts["parsed"], counts["unparsed"], counts["correct"], counts["skipped_ties"]) == (4, 3, 1, 1, 1)
+    assert counts["accuracy"] == pytest.approx(25.0)
+    assert counts["accuracy_parsed"] == pytest.approx(100 / 3)
+
+
+def test_swap_consistency_by_hand():
+    judgments = [
+        J("1", "A", "A"), J("1", "A", "A", swapped=True),  # consistent
+        J("2", "A", "A"), J("2", "A", "B", swapped=True),  # flips with position
+        J("3", "B", None), J("3", "B", None, swapped=True),  # unparsed twice: not consistent
+        J("4", "B", "B"),  # one order only: not counted
+    ]  # fmt: skip
+    assert swap_consistency(judgments) == {"items_in_both_orders": 3, "consistent": 1, "consistency": pytest.approx(100 / 3)}
+    report = pairwise_report(judgments)
+    assert report["original"]["accuracy"] == pytest.approx(75.0)
+    assert report["swapped"]["accuracy"] == pytest.approx(100 / 3)
+
+
+def test_confusion_and_position_bias_use_presented_order():
+    # an "always says A" judge, shown each item in both orders; verdicts stored in original order
+    judgments = [J("1", "A", "A"), J("1", "A", "B", swapped=True), J("2", "B", "A"), J("2", "B", "B", swapped=True)]
+    assert verdict_confusion(judgments) == {"A": {"A": 2}, "B": {"A": 2}}
+    bias = position_bias(judgments)
+    assert bias["verdict_a_rate"] == 100.0
+    assert bias["gold_a_rate"] == 50.0
+    assert (bias["accuracy_gold_a"], bias["accuracy_gold_b"]) == (100.0, 0.0)
+
+
+def test_rmb_best_of_n_needs_every_loser_beaten():
+    tagged = [
+        (J("g1/0", "A", "A"), "Helpfulness", "g1"), (J("g1/1", "A", "A"), "Helpfulness", "g1"),  # won
+        (J("g2/0", "A", "A"), "Helpfulness", "g2"), (J("g2/1", "A", "B"), "Helpfulness", "g2"),  # lost one
+        (J("g3/0", "A", None), "Helpfulness", "g3"),  # unparsed: not won
+        (J("p1", "A", "A"), "Helpfulness", ""), (J("p2", "A", "B"), "Helpfulness", ""),
+        (J("p3", "A", "A"), "Harmlessness", ""),
+    ]  # fmt: skip
+    scores = rmb_scores(tagged)
+    assert scores["parts"]["bon_helpfulness"] == {"accuracy": pytest.approx(100 / 3), "items": 3}
+    assert scores["parts"]["pair_helpfulness"]["accuracy"] == pytest.approx(50.0)
+    assert scores["parts"]["pair_harmlessness"]["accuracy"] == pytest.approx(100.0)
+    assert scores["pair_average"] == pytest.approx(75.0)
+    assert scores["bon_average"] == pytest.approx(100 / 3)
+    assert scores["score"] == pytest.approx((75.0 + 100 / 3) / 2)
+
+
+def test_rewardbench_sections_weighted_by_size_then_averaged():
+    accuracy = {"alpacaeval-easy": 100.0, "mt-bench-easy": 0.0, "refusals-dangerous": 50.0}
+    official = rewardbench_score(accuracy, OFFICIAL_COUNTS)
+    assert official["sections"]["Chat"] == pytest.approx(100 * 100 / (100 + 28))
+    assert official["sections"]["Safety"] == pytest.approx(50.0)
+    assert set(official["sections"]) == {"Chat", "Safety"}
+    assert official["score"] == pytest.approx((100 * 100 / 128 + 50) / 2)
+    observed = rewardbench_score(accuracy, {"alpacaeval-easy": 1, "mt-bench-easy": 3, "refusals-dangerous": 7})
+    assert observed["sections"]["Chat"] == pytest.approx(25.0)
+
+
+def test_official_math_prm_is_upweighted_to_the_code_subsets():
+    assert OFFICIAL_COUNTS["math-prm"] == sum(OFFICIAL_COUNTS[f"hep-{lang}"] for lang in ("cpp", "go", "java", "js", "python", "rust"))

@@ -1,0 +1,184 @@
+"""Tokenization (verdict token location for every format), packing, collation and the stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cj2.data.packing import pack_lengths, write_packed, write_tokenized
+from cj2.data.records import TrainingSample
+from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.data.tokenize import TokenizedSample, tokenize_sample
+from cj2.verdicts import FORMATS
+
+PROMPT = [{"role": "user", "content": "Which response is better?"}]
+AB_FORMATS = ["cj2_cot", "cj2_short", "judgerbench_en", "judgerbench_cn", "arena_hard", "mtbench_pair", "wildbench"]
+
+
+def judged(fmt: str, label: str, reasoning: str = "Response A is correct; B miscounts.") -> TrainingSample:
+    return TrainingSample(
+        messages=PROMPT,
+        target=f"{reasoning}\n{FORMATS[fmt].render(label)}",
+        verdict=label,
+        verdict_format=fmt,
+        id=f"{fmt}-{label}",
+    )
+
+
+@pytest.mark.parametrize("fmt", AB_FORMATS)
+@pytest.mark.parametrize("label", ["A", "B"])
+def test_verdict_token_is_located_for_every_pairwise_format(qwen_tokenizer, fmt, label):
+    sample = judged(fmt, label)
+    out, reason = tokenize_sample(sample, qwen_tokenizer)
+    assert reason is None and out.verdict_index > 0
+    k = out.verdict_index
+    assert out.input_ids[k] == out.label_id and out.loss_mask[k] == 1
+    other = "B" if label == "A" else "A"
+    assert label in qwen_tokenizer.decode([out.label_id]) and other not in qwen_tokenizer.decode([out.label_id])
+    assert other in qwen_tokenizer.decode([out.opposite_id])
+    # The verdict token is the first token whose text reaches the label character.
+    prompt_len = out.loss_mask.index(1)
+    span_start = FORMATS[fmt].parse(sample.target).span[0]
+    assert (
+        len(qwen_tokenizer.decode(out.input_ids[prompt_len:k]))
+        <= span_start
+        < len(qwen_tokenizer.decode(out.input_ids[prompt_len : k + 1]))
+    )
+
+
+def test_pointwise_correctness_flips_to_the_other_word(qwen_tokenizer):
+    sample = TrainingSample(
+        messages=PROMPT,
+        target='The answer 42 matches.\n"correctness": "correct"',
+        verdict="correct",
+        verdict_format="pointwise_correctness",
+    )
+    out, reason = tokenize_sample(sample, qwen_tokenizer)
+    assert reason is None
+    assert "in" in qwen_tokenizer.decode([out.opposite_id]) and "in" not in qwen_tokenizer.decode([out.label_id])
+
+
+@pytest.mark.parametrize(
+    "sample, reason",
+    [
+        (TrainingSample(messages=PROMPT, target="No verdict here.", verdict="A", verdict_format="cj2_cot"), "unparsed"),
+        (
+            TrainingSample(messages=PROMPT, target='ok\n"Choice": "Model A"', verdict="B", verdict_format="cj2_cot"),
+            "verdict_mismatch",
+        ),
+        (
+            TrainingSample(messages=PROMPT, target="close call [[A=B]]", verdict="tie", verdict_format="arena_hard"),
+            "no_opposite",
+        ),
+        (
+            TrainingSample(messages=PROMPT, target="decent [[7]]", verdict="7", verdict_format="mtbench_single"),
+            "no_opposite",
+        ),
+    ],
+)
+def test_unusable_verdicts_fall_back_to_sft_with_a_reason(qwen_tokenizer, sample, reason):
+    out, why = tokenize_sample(sample, qwen_tokenizer)
+    assert why == reason and out.verdict_index == -1 and sum(out.loss_mask) > 0
+
+
+def test_prompt_is_context_and_the_judgment_is_learned(qwen_tokenizer):
+    sample = TrainingSample(messages=PROMPT, target="General answer.", meta={"weight": 0.25})
+    out, reason = tokenize_sample(sample, qwen_tokenizer)
+    prompt = qwen_tokenizer.apply_chat_template(PROMPT, add_generation_prompt=True, tokenize=True)["input_ids"]
+    assert reason is None and out.verdict_index == -1 and out.weight == 0.25
+    assert out.input_ids[: len(prompt)] == prompt and out.loss_mask[: len(prompt)] == [0] * len(prompt)
+    assert qwen_tokenizer.decode(out.input_ids[len(prompt) :]) == "General answer.<|im_end|>"
+    assert out.loss_mask[len(prompt) :] == [1] * (len(out.input_ids) - len(prompt))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 64), min_size=1, max_size=80), st.integers(64, 128))
+def test_pack_lengths_places_every_sample_once_within_the_row(lengths, seq):
+    rows = pack_lengths(lengths, seq)
+    assert sorted(i for r in rows for i in r) == list(range(len(lengths)))
+    assert all(sum(lengths[i] for i in r) <= seq for r in rows)
+    # Best fit never leaves two rows that could have been merged.
+    fills = sorted(sum(lengths[i] for i in r) for r in rows)
+    assert len(fills) < 2 or fills[0] + fills[1] > seq or min(lengths) > seq - fills[0]
+
+
+def test_write_packed_round_trip(qwen_tokenizer, tmp_path):
+    samples = [
+        judged(f, lab, reasoning="x " * n) for n, (f, lab) in enumerate([(f, lab) for f in AB_FORMATS for lab in "AB"])
+    ]
+    samples.append(TrainingSample(messages=PROMPT, target="plain sft"))
+    samples.append(TrainingSample(messages=PROMPT, target="word " * 400))  # longer than a row
+    stats = write_packed(samples, qwen_tokenizer, tmp_path, seq_length=256, progress=False)
+    assert stats["samples_in"] == len(samples) and stats["dropped"] == {"longer_than_seq_length": 1}
+    assert stats["samples_packed"] == len(samples) - 1 and stats["verdict_samples"] == len(samples) - 2
+    ds = PackedDataset(tmp_path)
+    assert len(ds) == stats["rows"] < stats["samples_packed"]
+    expected = sorted(tuple(tokenize_sample(s, qwen_tokenizer)[0].input_ids) for s in samples[:-1])
+    found = []
+    for row in range(len(ds)):
+        tokens, mask = ds.row_arrays(row)
+        t = ds.row_samples(row)
+        for start, n, verdict, label in zip(t["start"], t["length"], t["verdict"], t["label"], strict=False):
+            found.append(tuple(tokens[start : start + n].tolist()))
+            if verdict >= 0:
+                assert tokens[start + verdict] == label and mask[start + verdict] == 1
+    assert sorted(found) == expected
+
+
+def synthetic(lengths, prompt=3, verdict_every=2):
+    out = []
+    for i, n in enumerate(lengths):
+        ids = [(7 * i + j) % 50 + 1 for j in range(n)]
+        s = TokenizedSample(ids, [0] * prompt + [1] * (n - prompt), weight=1.0 + i % 2)
+        if i % verdict_every == 0:
+            s.verdict_index, s.label_id, s.opposite_id = n - 2, ids[n - 2], 99
+        out.append(s)
+    return out
+
+
+def test_collate_restarts_positions_and_blocks_attention_across_samples(tmp_path):
+    write_tokenized(synthetic([5, 7, 4, 6]), tmp_path, seq_length=12, pad_id=0)
+    ds = PackedDataset(tmp_path)
+    batch = collate(ds, list(range(len(ds))), "token")
+    for r in range(len(ds)):
+        t = ds.row_samples(r)
+        for j, (start, n) in enumerate(zip(t["start"], t["length"], strict=False)):
+            assert batch["position_ids"][r, start : start + n].tolist() == list(range(n))
+            mask = batch["attention_mask"][r, 0]
+            inside = mask[start : start + n, start : start + n]
+            assert torch.equal(inside, ~torch.ones(n, n, dtype=torch.bool).tril())
+            assert mask[start : start + n, :start].all() and mask[start : start + n, start + n :].all()
+            # Token weights: the sample's weight on positions predicting its learned tokens.
+            w = (
+                batch["token_weight"][r, start - 1 + 3 : start + n - 1]
+                if start
+                else batch["token_weight"][r, 2 : n - 1]
+            )
+            assert torch.allclose(w, torch.full_like(w, float(t["weight"][j])))
+    # Each verdict's logit position predicts y*.
+    assert torch.equal(batch["labels"][batch["verdict_row"], batch["verdict_pos"]], batch["verdict_label"])
+    assert len(batch["verdict_row"]) == 2
+    den = denominators(ds, list(range(len(ds))), "token")
+    assert den.loss_tokens == (5 + 7 + 4 + 6 - 4 * 3) == batch["token_weight"].gt(0).sum().item() and den.pg == 2
+    assert denominators(ds, list(range(len(ds))), "sample").sft == 4
+    sample_avg = collate(ds, list(range(len(ds))), "sample")["token_weight"]
+    assert np.isclose(sample_avg.sum().item(), sum(1.0 + i % 2 for i in range(4)))
+
+
+def test_stream_resumes_at_the_exact_row_and_covers_each_epoch():
+    full = PackedStream(num_rows=10, rows_per_step=3, seed=5)
+    uninterrupted = [full.next_rows() for _ in range(7)]
+    first = PackedStream(10, 3, 5)
+    for _ in range(4):
+        first.next_rows()
+    resumed = PackedStream(10, 3, 5)
+    resumed.load_state_dict(first.state_dict())
+    assert [resumed.next_rows() for _ in range(3)] == uninterrupted[4:]
+    epoch0 = [r for batch in uninterrupted[:3] for r in batch]
+    assert len(set(epoch0)) == 9  # 3 full batches per epoch, no row twice
+    assert uninterrupted[3] != uninterrupted[0] or uninterrupted[4] != uninterrupted[1]  # reshuffled
+    with pytest.raises(ValueError, match="rows_per_step"):
+        PackedStream(10, 2, 5).load_state_dict(first.state_dict())
