@@ -231,10 +231,10 @@ def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> Non
         problems.append(Problem("sample.accept_cap", f"must be >= 0, got {s.accept_cap}", "set sample.accept_cap=1 (0 keeps every accepted candidate)"))
     if s.max_retries < 0:
         problems.append(Problem("sample.max_retries", f"must be >= 0, got {s.max_retries}", "set sample.max_retries=5"))
-    from cj2.sample.prompt import TEMPLATES
+    from cj2.data.templates import TEMPLATES
     from cj2.verdicts import FORMATS
 
-    _choice(problems, "sample.template", s.template, tuple(sorted(TEMPLATES)))
+    _choice(problems, "sample.template", s.template, tuple(sorted(n for n, t in TEMPLATES.items() if t.kind == "pairwise")))
     _choice(problems, "sample.verdict_format", s.verdict_format, tuple(sorted(FORMATS)))
     if s.engine == "openai" and not (s.base_url or s.base_url_file):
         problems.append(Problem("sample.base_url", "the openai engine needs a server", "set sample.base_url=http://HOST:PORT/v1, or sample.base_url_file=FILE written by slurm/teacher_server.sbatch"))

@@ -34,7 +34,7 @@ def test_content_judge_with_an_unparsable_answer():
         out = []
         for messages in conversations:
             text = messages[-1]["content"]
-            a = text.split("[Model A's Response]")[1].split("[End of Model A's Response]")[0]
+            a = text.split("[Model A's Response]")[1].split("[Model B's Response]")[0]
             out.append("no idea" if "q3" in text else '{"Choice": "Model %s"}' % ("A" if "right" in a else "B"))
         return out
 

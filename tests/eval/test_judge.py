@@ -28,9 +28,9 @@ class ScriptedJudge:
         for messages in prompts:
             content = messages[-1]["content"]
             if "[Model A's Response]" in content:
-                a = content.split("[Model A's Response]")[1].split("[End of Model A's Response]")[0]
+                a = content.split("[Model A's Response]")[1].split("[Model B's Response]")[0]
                 out.append(['{"Reasoning": "r", "Choice": "Model %s"}' % ("A" if "good" in a else "B")])
-            elif "[[rating]]" in content:
+            elif "[[5]]" in messages[0]["content"]:  # the rating instruction (system message)
                 out.append(["Solid. Rating: [[7]]"])
             else:
                 out.append(["Strengths: concise. Areas for improvement: none."])
@@ -58,7 +58,7 @@ def test_pairwise_pointwise_and_critique_with_swap():
     answers = judge(engine, requests, eval_cfg(swap=True), parse)
     pair, score, critique = answers
     assert (pair["verdict"], pair["parsed"], pair["verdict_swapped"], pair["consistent"]) == ("B", True, "B", True)
-    assert (score["verdict"], score["template"]) == ("7", "pointwise_score")
+    assert (score["verdict"], score["template"]) == ("7", "mtbench_single")
     assert critique["mode"] == "critique" and "verdict" not in critique and critique["prediction"].startswith("Strengths")
     # the swapped pass shows the responses exchanged
     swapped_prompt = engine.prompts[-1][-1]["content"]
@@ -82,7 +82,7 @@ def test_unparsed_verdict_is_reported_not_dropped():
         ({"question": "q", "responses": ["a", "b", "c"]}, "line 1 field 'responses'"),
         ({"question": "q", "responses": ["a"], "mode": "pairwise"}, "mode pairwise needs 2"),
         ({"question": "q", "responses": ["a"], "mode": "vote"}, "line 1 field 'mode'"),
-        ({"question": "q", "responses": ["a", "b"], "template": "critique"}, "is for critique, not pairwise"),
+        ({"question": "q", "responses": ["a", "b"], "template": "cj2_critique"}, "is for critique, not pairwise"),
     ],
 )
 def test_bad_requests_name_the_line_and_field(line, message):

@@ -27,7 +27,7 @@ def test_every_item_once_with_all_candidates_and_their_verdicts(reference_run):
         sampling = r["sampling"]
         assert (sampling["n"], sampling["temperature"], sampling["top_p"], sampling["max_tokens"], sampling["base_seed"]) == (2, 1.0, 0.95, 4, 1234)
         assert sampling["template"] == sampling["verdict_format"] == "cj2_cot"
-        assert r["messages"][0]["content"].endswith(f"{r['example']['responses'][1]}\n[The End of Model B's Answer]")
+        assert r["messages"][-1]["content"].endswith(f"[Model B's Response]\n{r['example']['responses'][1]}")
     # A random model states no verdict: every item has zero accepted candidates, and is still recorded.
     assert all(r["num_accepted"] == 0 for r in records)
     assert len({r["sampling"]["seed"] for r in records}) == len(records)
