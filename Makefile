@@ -25,7 +25,7 @@ demo: venv
 	$(PY) launch/train.py +exp=demo
 
 test: venv
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=15
 
 test-fast: venv
 	$(PY) -m pytest tests -m "not slow and not slurm"
