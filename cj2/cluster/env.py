@@ -132,9 +132,9 @@ def dist_env(env: Mapping[str, str] | None = None) -> DistEnv:
         return _from_torchrun(env)
     if "SLURM_PROCID" in env and "SLURM_NTASKS" in env:
         return _from_slurm(env)
-    # A world of one still needs a rendezvous port; a fixed one would collide with any other
-    # single-process run on the machine.
-    return DistEnv(0, 0, 1, 1, 0, env.get("MASTER_ADDR", "127.0.0.1"), int(env.get("MASTER_PORT") or free_port()))
+    # A world of one still needs a rendezvous port, private to this process: a fixed one, or a
+    # MASTER_PORT inherited from a parent that holds it, would collide.
+    return DistEnv(0, 0, 1, 1, 0, "127.0.0.1", free_port())
 
 
 def free_port() -> int:

@@ -63,5 +63,16 @@ def test_single_process_default():
     assert (de.rank, de.local_rank, de.world_size, de.node_rank) == (0, 0, 1, 0)
 
 
+def test_single_process_ignores_an_inherited_port_in_use():
+    import socket
+
+    with socket.socket() as held:  # a parent process's rendezvous, still listening
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        busy = held.getsockname()[1]
+        de = dist_env({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(busy)})
+    assert de.world_size == 1 and de.master_port != busy
+
+
 def test_array_tasks_get_different_ports():
     assert port_for_job("1001") != port_for_job("1002")

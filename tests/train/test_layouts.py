@@ -9,6 +9,7 @@ embedding's copy on the last stage and its gradient all-reduce.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -36,7 +37,9 @@ def tiny_hf_checkpoint(out_dir):
 
 def train(repo_root, run_dir, data_dir, hf_dir, overrides):
     cmd = [sys.executable, "launch/train.py", "+exp=demo", f"run_dir={run_dir}", f"data.output_dir={data_dir}", f"model.hf_path={hf_dir}", "train.max_steps=2", "train.eval_interval=0", "train.export_hf=false", "tracking=disabled", *overrides]
-    proc = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=600)
+    # Not the rendezvous of process groups this pytest process may still hold.
+    env = {k: v for k, v in os.environ.items() if k not in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")}
+    proc = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, f"{' '.join(overrides)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return json.loads((run_dir / "summary.json").read_text())["final"]
 
