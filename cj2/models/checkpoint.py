@@ -15,13 +15,12 @@ Callers' scripts must have an ``if __name__ == "__main__":`` guard: the save sta
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from cj2.models.hf_config import config_mismatches, model_config_dict
-from cj2.utils.atomic import atomic_write_text, fsync_dir
+from cj2.utils.atomic import atomic_write_text, replace_dir
 
 META_FILE = "cj2_checkpoint.json"
 FORMAT = "cj2-megatron-dist"
@@ -134,13 +133,7 @@ def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | Non
             "extra": extra or {},
         }
         atomic_write_text(staging / META_FILE, json.dumps(meta, indent=2, sort_keys=True))
-        old = ckpt_dir.parent / f".{ckpt_dir.name}.old"
-        if ckpt_dir.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(ckpt_dir, old)
-        os.replace(staging, ckpt_dir)
-        fsync_dir(ckpt_dir.parent)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(staging, ckpt_dir)
     _shared_dir_barrier()
     return ckpt_dir
 

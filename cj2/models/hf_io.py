@@ -22,7 +22,7 @@ import torch
 from cj2.models import hf_mapping
 from cj2.models.checkpoint import dtype_name, unwrap
 from cj2.models.hf_config import check_hf_config, hf_config_dict
-from cj2.utils.atomic import atomic_write_text, fsync_dir
+from cj2.utils.atomic import atomic_write_text, replace_dir
 
 INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
@@ -295,13 +295,7 @@ def _finish_export(staging: Path, out_dir: Path, parts, model_cfg, dtype, tokeni
     config = hf_config_dict(model_cfg, dtype_name(dtype), special)
     atomic_write_text(staging / "config.json", json.dumps(config, indent=2))
     _write_generation_config(staging, source_dir, special)
-    old = out_dir.parent / f".{out_dir.name}.old"
-    if out_dir.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-    os.replace(staging, out_dir)
-    fsync_dir(out_dir.parent)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(staging, out_dir)
 
 
 def check_tokenizer_fits(tokenizer_source: str, vocab_size: int) -> None:

@@ -43,6 +43,24 @@ def fsync_dir(path: PathLike) -> None:
             os.close(fd)
 
 
+def replace_dir(staging: PathLike, target: PathLike) -> None:
+    """Swap a fully written ``staging`` directory in as ``target``, replacing any old one.
+
+    Readers see the old directory or the new one; a crash between the two renames leaves the
+    old one beside it as ``.<name>.old``, never a half-written ``target``.
+    """
+    import shutil
+
+    staging, target = Path(staging), Path(target)
+    old = target.parent / f".{target.name}.old"
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(staging, target)
+    fsync_dir(target.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def atomic_write_text(target: PathLike, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text)
