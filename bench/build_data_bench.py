@@ -3,19 +3,23 @@
   python bench/build_data_bench.py [--rows 100000] [--workers 2]
 
 Writes a synthetic pairwise JSONL (``--rows`` rows, ~80-word responses), then times:
-  cj2       cj2.data.build.build_mixture up to the train/valid JSONL splits (load, field mapping,
-            position debiasing, cj2_short template, token counts in batches over worker
-            processes, dedup, weights, seeded shuffle, split, quarantine, stats); packing is left
-            out because the baseline does not pack
+  cj2       cj2.data.build.build_mixture end to end: load, field mapping, position debiasing,
+            cj2_short template, tokenization in batches over worker processes (ids, loss mask,
+            verdict token), dedup, weights, seeded shuffle, split, quarantine, stats, and
+            packing into the shards the trainer reads
   baseline  datasets.load_dataset("json") + Dataset.map with a per-row function doing the same
-            mapping, template and token count (one tokenizer call per text), then writing JSONL
-Prints rows/s for both and their ratio (target: >= 3x), and the peak RSS of the cj2 build.
+            mapping and template and tokenizing through the tokenizer's API (chat template ids,
+            judgment ids with offsets, the flipped judgment for y-), then writing the JSONL;
+            it does not pack, so it does less work than cj2
+Prints rows/s for both and their ratio (target: >= 3x). Then, each in a fresh child process,
+the peak RSS of cj2 builds of rows/10 and rows: streaming means it should barely grow.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import resource
 import tempfile
@@ -45,7 +49,7 @@ def run_cj2(path: Path, out: Path, workers: int) -> float:
     component = OmegaConf.merge(OmegaConf.structured(DataComponentConfig), {"kind": "pairwise", "path": str(path), "template": "cj2_short"})
     cfg.data.components = {"synthetic": component}
     start = time.perf_counter()
-    build_mixture(cfg, show_progress=False, pack=False)
+    build_mixture(cfg, show_progress=False)
     return time.perf_counter() - start
 
 
@@ -56,10 +60,12 @@ def run_baseline(path: Path, out: Path) -> float:
     from cj2.data.loaders import row_to_example
     from cj2.data.render import to_sample
     from cj2.data.templates import get_template
+    from cj2.data.tokenize import verdict_site, verdict_token
     from cj2.data.tokenizer import load_tokenizer
 
     datasets.disable_progress_bars()
     tokenizer = load_tokenizer("qwen2.5")
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
     template = get_template("cj2_short")
     component = DataComponentConfig(kind="pairwise", path=str(path), template="cj2_short")  # plain: no OmegaConf cost per row
     start = time.perf_counter()
@@ -67,21 +73,45 @@ def run_baseline(path: Path, out: Path) -> float:
 
     def per_row(row, index):
         sample = to_sample(row_to_example(component, "synthetic", str(path), index + 1, row), template)
-        prompt = tokenizer.apply_chat_template(sample.messages, add_generation_prompt=True, tokenize=False)
-        tokens = len(tokenizer(prompt, add_special_tokens=False)["input_ids"]) + len(tokenizer(sample.target, add_special_tokens=False)["input_ids"]) + 1
-        return {"sample": json.dumps(sample.to_dict()), "tokens": tokens}
+        prompt = tokenizer.apply_chat_template(sample.messages, add_generation_prompt=True, tokenize=True)["input_ids"]
+        target = tokenizer(sample.target, add_special_tokens=False, return_offsets_mapping=True)
+        verdict = -1
+        site, _ = verdict_site(sample.target, sample.verdict_format, sample.verdict)
+        if site is not None:
+            flipped = tokenizer(sample.target[: site[0]] + site[2] + sample.target[site[1] :], add_special_tokens=False)["input_ids"]
+            located, _ = verdict_token(target["input_ids"], target["offset_mapping"], flipped, site[0])
+            verdict = len(prompt) + located[0] if located else -1
+        ids = [*prompt, *target["input_ids"], end_of_turn]
+        return {"sample": json.dumps(sample.to_dict()), "input_ids": ids, "prompt_tokens": len(prompt), "verdict": verdict}
 
     mapped = ds.map(per_row, with_indices=True, remove_columns=ds.column_names, load_from_cache_file=False)
     with open(out, "w", encoding="utf-8") as f:
-        for row in mapped:
-            f.write(row["sample"] + "\n")
+        for sample in mapped["sample"]:
+            f.write(sample + "\n")
     return time.perf_counter() - start
+
+
+def _cj2_child(path: Path, out: Path, workers: int, peaks) -> None:
+    run_cj2(path, out, workers)
+    peaks.put(max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024)
+
+
+def peak_rss_mib(path: Path, out: Path, workers: int) -> float:
+    """The peak RSS of the largest process (the build or one of its workers) of a cj2 build run in a fresh process."""
+    context = multiprocessing.get_context("spawn")
+    peaks = context.Queue()
+    child = context.Process(target=_cj2_child, args=(path, out, workers, peaks))
+    child.start()
+    peak = peaks.get()
+    child.join()
+    return peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -90,13 +120,18 @@ def main() -> None:
 
         load_tokenizer("qwen2.5")  # warm the import and the file cache for both contenders
         cj2_s = run_cj2(tmp / "rows.jsonl", tmp / "cj2", args.workers)
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        stats = json.loads((tmp / "cj2" / "stats.json").read_text())
         baseline_s = run_baseline(tmp / "rows.jsonl", tmp / "baseline.jsonl")
-        kept = json.loads((tmp / "cj2" / "stats.json").read_text())["kept"]
-    print(f"rows: {args.rows}  workers: {args.workers}")
-    print(f"cj2 build:        {args.rows / cj2_s:10.0f} rows/s  ({cj2_s:.1f} s, peak RSS of this process {peak_mib:.0f} MiB)")
-    print(f"datasets.map:     {args.rows / baseline_s:10.0f} rows/s  ({baseline_s:.1f} s)")
-    print(f"speed-up: {baseline_s / cj2_s:.2f}x (target >= 3x); cj2 kept {kept} of {args.rows} rows")
+        print(f"rows: {args.rows}  workers: {args.workers}")
+        print(f"cj2 build:        {args.rows / cj2_s:10.0f} rows/s  ({cj2_s:.1f} s; kept {stats['kept']}, packed {sum(p['rows'] for p in stats['packed'].values())} rows of {stats['packed']['train']['real_tokens'] // max(stats['packed']['train']['rows'], 1)} tokens)")
+        print(f"datasets.map:     {args.rows / baseline_s:10.0f} rows/s  ({baseline_s:.1f} s)")
+        print(f"speed-up: {baseline_s / cj2_s:.2f}x (target >= 3x)")
+        if not args.skip_memory:
+            small = tmp / "small.jsonl"
+            write_rows(small, args.rows // 10)
+            small_mib = peak_rss_mib(small, tmp / "mem-small", args.workers)
+            large_mib = peak_rss_mib(tmp / "rows.jsonl", tmp / "mem-large", args.workers)
+            print(f"peak RSS of a cj2 build: {small_mib:.0f} MiB at {args.rows // 10} rows, {large_mib:.0f} MiB at {args.rows} rows ({large_mib / small_mib:.2f}x for 10x the rows)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Build a training mixture: load, curate, template, dedup, mix, shuffle, split, tokenize, pack.
+"""Build a training mixture: load, curate, template, tokenize, dedup, mix, shuffle, split, pack.
 
 ``build_mixture(cfg) -> Path`` is idempotent: when ``data.output_dir`` already holds a complete
 build (``build.json``) of the same data config and tokenizer, it returns at once. Layout::
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -29,6 +30,7 @@ from cj2.data.mixture import Mixture
 from cj2.data.process import ComponentSpec, process_chunk
 from cj2.data.quarantine import ComponentStats, Quarantine
 from cj2.data.records import RejectedRow
+from cj2.data.token_spool import close_spools
 from cj2.utils.atomic import atomic_path, atomic_write_text
 
 BUILD_VERSION = 1
@@ -68,11 +70,11 @@ def _chunks(records: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _component_spec(cfg, name: str, component) -> ComponentSpec:
+def _component_spec(cfg, name: str, component, spool_dir: Path) -> ComponentSpec:
     return ComponentSpec(
         name=name, kind=component.kind, template=component.template, role=component.role, seed=cfg.data.seed,
         swap_mode=cfg.data.swap_positions, seq_length=cfg.data.seq_length, tokenizer=cfg.model.tokenizer,
-        judgment_format=component.options.get("judgment_format"),
+        judgment_format=component.options.get("judgment_format"), spool_dir=str(spool_dir),
     )
 
 
@@ -97,7 +99,7 @@ def _ordered_map(pool, fn, items: Iterator, depth: int) -> Iterator:
 
 def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Quarantine, teacher, progress) -> ComponentStats:
     stats = ComponentStats(name)
-    spec = _component_spec(cfg, name, component)
+    spec = _component_spec(cfg, name, component, mixture.dir)
     chunks = ((spec, chunk) for chunk in _chunks(_records(name, component, cfg.data.seed), cfg.data.chunk_size))
     if component.role in TEACHER_ROLES:
         from cj2.data.curation import curate_chunks
@@ -113,40 +115,41 @@ def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Qua
                 quarantine.add(RejectedRow(name, outcome.file, outcome.row, "duplicate", "same question and responses as an earlier row"), stats)
             else:
                 stats.keep(outcome.tokens)
-                mixture.add(name, outcome.content_hash, outcome.samples, outcome.tokens)
+                mixture.add(name, outcome.content_hash, outcome.samples, outcome.refs)
         progress.update(task, completed=stats.rows_in, description=f"{name}: {stats.kept} kept, {stats.rows_in - stats.kept} rejected")
     limit = component.max_reject_fraction if component.max_reject_fraction is not None else cfg.data.max_reject_fraction
     stats.check(limit, quarantine.path)
     return stats
 
 
-def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, int]:
-    counts = {"train": 0, "valid": 0}
+def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, list[str]]:
+    """train.jsonl and valid.jsonl in shuffled order; returns each split's token references."""
+    refs: dict[str, list[str]] = {"train": [], "valid": []}
     with atomic_path(out_dir / "train.jsonl") as train_tmp, atomic_path(out_dir / "valid.jsonl") as valid_tmp:
         with open(train_tmp, "w", encoding="utf-8") as train, open(valid_tmp, "w", encoding="utf-8") as valid:
-            for split, _, sample in mixture.shuffled():
+            for split, ref, sample in mixture.shuffled():
                 (valid if split == "valid" else train).write(sample)
-                counts[split] += 1
-    return counts
+                refs[split].append(ref)
+    return refs
 
 
-def _pack(cfg, out_dir: Path) -> dict:
-    """Tokenize and pack both splits for the trainer (the training helper's packer)."""
-    from cj2.data.packing import write_packed
-    from cj2.data.records import TrainingSample
+def _pack(cfg, mixture: Mixture, refs: dict[str, list[str]], out_dir: Path, progress) -> dict:
+    """Pack both splits from the token spool (the ids the workers produced) for the trainer."""
+    from cj2.data.packing import write_tokenized
+    from cj2.data.token_spool import SpooledSamples, ref_reason
     from cj2.data.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(cfg.model.tokenizer)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     packed = {}
-    for split in ("train", "valid"):
-        def samples(split=split):
-            with open(out_dir / f"{split}.jsonl", encoding="utf-8") as f:
-                for line in f:
-                    yield TrainingSample.from_dict(json.loads(line))
-
+    for split, split_refs in refs.items():
+        task = progress.add_task(f"packing {split}", total=None)
         target = out_dir / split
         shutil.rmtree(target, ignore_errors=True)
-        packed[split] = write_packed(samples(), tokenizer, target, cfg.data.seq_length, packing=cfg.data.packing)
+        reasons = Counter(r for r in map(ref_reason, split_refs) if r)
+        extra = {"sft_only_reasons": dict(reasons)}
+        packed[split] = write_tokenized(SpooledSamples(split_refs, mixture.dir), target, cfg.data.seq_length, pad_id, packing=cfg.data.packing, extra_stats=extra)
+        progress.update(task, completed=len(split_refs), total=len(split_refs))
     return packed
 
 
@@ -169,21 +172,23 @@ def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool
     quarantine = Quarantine(out_dir / "quarantine.jsonl")
     components: dict[str, ComponentStats] = {}
     pool = _pool(cfg)
-    try:
-        with Progress(disable=not show_progress, transient=True) as progress:
+    with Progress(disable=not show_progress, transient=True) as progress:
+        try:
             for name, component in cfg.data.components.items():
                 components[name] = _run_component(cfg, name, component, pool, mixture, quarantine, teacher, progress)
-    finally:
-        quarantine.close()
-        if pool is not None:
-            pool.terminate()
-    rules = {name: (c.weight, c.num_samples) for name, c in cfg.data.components.items()}
-    for name, count in mixture.select(rules, cfg.data.validation_fraction).items():
-        components[name].selected = count
-    mixture.cleanup()
-    splits = _write_splits(mixture, out_dir)
+        finally:
+            quarantine.close()
+            close_spools(mixture.dir)
+            if pool is not None:
+                pool.terminate()
+        rules = {name: (c.weight, c.num_samples) for name, c in cfg.data.components.items()}
+        for name, count in mixture.select(rules, cfg.data.validation_fraction).items():
+            components[name].selected = count
+        mixture.cleanup()
+        refs = _write_splits(mixture, out_dir)
+        splits = {split: len(r) for split, r in refs.items()}
+        packed = _pack(cfg, mixture, refs, out_dir, progress) if pack else {}
     shutil.rmtree(mixture.dir, ignore_errors=True)
-    packed = _pack(cfg, out_dir) if pack else {}
     from cj2.data.stats import write_stats
 
     stats = write_stats(out_dir, cfg, components, splits, packed)
@@ -200,7 +205,12 @@ def _pool(cfg):
     from cj2.data.process import worker_tokenizer
 
     worker_tokenizer(cfg.model.tokenizer)  # loaded once here, inherited by the forked workers
-    return multiprocessing.get_context("fork").Pool(cfg.data.num_workers)
+    return multiprocessing.get_context("fork").Pool(cfg.data.num_workers, initializer=_one_thread_tokenizer)
+
+
+def _one_thread_tokenizer() -> None:
+    # The workers are the parallelism: a thread pool per worker would only oversubscribe the cores.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 
 def run(cfg) -> dict:

@@ -1,10 +1,10 @@
 """Mixing kept samples: dedup across components, weights / sample counts, seeded shuffle, split.
 
 Streaming with flat memory (besides one 16-byte hash and one float per kept row): kept samples
-(already serialized JSON lines) are spooled to disk per component, next to their keys, and
-copied through without being parsed again; selection then writes each chosen copy to one of
-``buckets`` files by its shuffle key, and the buckets are read back in key order, each sorted in
-memory. The order is a function of the seed and the content only, never of worker timing.
+(already serialized JSON lines) are spooled to disk per component, next to their keys and
+their token references (:mod:`cj2.data.token_spool`), and copied through without being parsed
+again; selection then writes each chosen copy to one of ``buckets`` files by its shuffle key,
+and the buckets are read back in key order, each sorted in memory. The order is a function of the seed and the content only, never of worker timing.
 
 Selection per component: ``num_samples`` (exact) takes ``n // kept`` copies of every sample plus
 one more for the ``n % kept`` samples with the smallest selection keys; otherwise ``weight`` is a
@@ -42,16 +42,16 @@ class Mixture:
         self.seen.add(digest)
         return False
 
-    def add(self, component: str, content_hash: str, samples: list[str], tokens: list[int]) -> None:
-        """Spool one kept row: its orientations as JSON lines, and their token counts."""
+    def add(self, component: str, content_hash: str, samples: list[str], refs: list[str]) -> None:
+        """Spool one kept row: its orientations as JSON lines, and their token references."""
         if component not in self._spools:
             self._spools[component] = open(self.dir / f"spool-{len(self._spools):03d}.jsonl", "w", encoding="utf-8")
             self._keys[component] = []
         key = seeded_unit(self.seed, "select", content_hash)
         self._keys[component].append(key)
         spool = self._spools[component]
-        for sample, count in zip(samples, tokens, strict=True):
-            spool.write(f"{content_hash}\t{key!r}\t{len(samples)}\t{count}\t{sample}\n")
+        for sample, ref in zip(samples, refs, strict=True):
+            spool.write(f"{content_hash}\t{key!r}\t{len(samples)}\t{ref}\t{sample}\n")
 
     def _copies_rule(self, component: str, weight: float, num_samples: int | None) -> tuple[int, float]:
         """(copies every sample gets, key threshold below which it gets one more)."""
@@ -76,13 +76,13 @@ class Mixture:
             with open(self.dir / f"spool-{number:03d}.jsonl", encoding="utf-8") as spool:
                 orientation = 0
                 for line in spool:
-                    digest, key, orientations, tokens, sample = line.split("\t", 4)
+                    digest, key, orientations, ref, sample = line.split("\t", 4)
                     copies = base + (float(key) < threshold)
                     split = "valid" if seeded_unit(self.seed, "split", digest) < validation_fraction else "train"
                     for copy in range(copies):
                         order = seeded_unit(self.seed, "order", digest, orientation, copy)
                         bucket = bucket_files[min(int(order * self.buckets), self.buckets - 1)]
-                        bucket.write(f"{order!r}\t{split}\t{tokens}\t{sample}")
+                        bucket.write(f"{order!r}\t{split}\t{ref}\t{sample}")
                         count += 1
                     orientation = (orientation + 1) % int(orientations)
             selected[component] = count
@@ -91,14 +91,14 @@ class Mixture:
         return selected
 
     def shuffled(self) -> Iterator[tuple[str, int, str]]:
-        """Every selected sample in shuffled order: ``(split, tokens, sample JSON line)``."""
+        """Every selected sample in shuffled order: ``(split, token reference, sample JSON line)``."""
         for b in range(self.buckets):
             path = self.dir / f"bucket-{b:03d}.jsonl"
             with open(path, encoding="utf-8") as f:
                 rows = [line.split("\t", 3) for line in f]
             rows.sort(key=lambda r: float(r[0]))
-            for _, split, tokens, sample in rows:
-                yield split, int(tokens), sample
+            for _, split, ref, sample in rows:
+                yield split, ref, sample
             path.unlink()
 
     def cleanup(self) -> None:

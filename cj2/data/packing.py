@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from cj2.data.records import TrainingSample
-from cj2.data.tokenize import TokenizedSample, tokenize_sample
+from cj2.data.tokenize import TokenizedSample
 from cj2.utils.atomic import atomic_path, atomic_write_text
 
 FORMAT_VERSION = 1
+SHARD_BYTES = 128 * 2**20  # one shard's dense arrays: what packing holds in memory at a time
 
 
 def pack_lengths(lengths: Sequence[int], seq_length: int) -> list[list[int]]:
@@ -52,16 +51,6 @@ def pack_lengths(lengths: Sequence[int], seq_length: int) -> list[list[int]]:
     return rows
 
 
-def _progress(iterable, description: str):
-    from rich.progress import Progress
-
-    with Progress(transient=True) as progress:
-        task = progress.add_task(description, total=None)
-        for item in iterable:
-            yield item
-            progress.advance(task)
-
-
 def _write_shard(path: Path, rows: list[list[TokenizedSample]], seq_length: int, pad_id: int) -> None:
     from safetensors.numpy import save_file
 
@@ -78,7 +67,7 @@ def _write_shard(path: Path, rows: list[list[TokenizedSample]], seq_length: int,
             loss_mask[r, start : start + n] = s.loss_mask
             for key, value in zip(
                 table,
-                (r, start, n, s.verdict_index, s.label_id, s.opposite_id, sum(s.loss_mask), s.weight),
+                (r, start, n, s.verdict_index, s.label_id, s.opposite_id, np.count_nonzero(s.loss_mask), s.weight),
                 strict=False,
             ):
                 table[key].append(value)
@@ -90,47 +79,6 @@ def _write_shard(path: Path, rows: list[list[TokenizedSample]], seq_length: int,
         save_file(arrays, str(tmp))
 
 
-def write_packed(
-    samples: Iterable[TrainingSample],
-    tokenizer,
-    out_dir,
-    seq_length: int,
-    *,
-    packing: bool = True,
-    rows_per_shard: int = 4096,
-    progress: bool = True,
-) -> dict[str, object]:
-    """Tokenize, pack and write ``samples`` to ``out_dir``; returns (and writes into index.json) stats.
-
-    ``packing=False`` puts one sample per row (padding to ``seq_length``). Samples longer than
-    ``seq_length`` are dropped and counted: cutting a judgment would cut its verdict.
-    """
-    kept: list[TokenizedSample] = []
-    sft_only: Counter = Counter()
-    dropped: Counter = Counter()
-    seen = 0
-    for sample in _progress(samples, "tokenizing") if progress else samples:
-        seen += 1
-        tokenized, reason = tokenize_sample(sample, tokenizer)
-        if len(tokenized.input_ids) > seq_length:
-            dropped["longer_than_seq_length"] += 1
-            continue
-        if reason:
-            sft_only[reason] += 1
-        kept.append(tokenized)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    stats = write_tokenized(
-        kept,
-        out_dir,
-        seq_length,
-        pad_id,
-        packing=packing,
-        rows_per_shard=rows_per_shard,
-        extra_stats={"samples_in": seen, "sft_only_reasons": dict(sft_only), "dropped": dict(dropped)},
-    )
-    return stats
-
-
 def write_tokenized(
     samples: Sequence[TokenizedSample],
     out_dir,
@@ -138,15 +86,25 @@ def write_tokenized(
     pad_id: int,
     *,
     packing: bool = True,
-    rows_per_shard: int = 4096,
+    rows_per_shard: int | None = None,
     extra_stats: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """Pack already tokenized samples and write the shards, then ``index.json``."""
+    """Pack tokenized samples and write the shards, then ``index.json``; returns the statistics.
+
+    ``packing=False`` puts one sample per row (padding to ``seq_length``). ``samples`` may be
+    lazy (:class:`cj2.data.token_spool.SpooledSamples`): it is read once for the lengths, then
+    shard by shard. Shards default to about ``SHARD_BYTES`` each, whatever ``seq_length``.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "index.json").unlink(missing_ok=True)  # an index marks a complete build
-    lengths = [len(s.input_ids) for s in samples]
+    lengths, loss_tokens, verdicts = [], 0, 0
+    for s in samples:
+        lengths.append(len(s.input_ids))
+        loss_tokens += int(np.count_nonzero(s.loss_mask))
+        verdicts += s.verdict_index >= 0
     rows = pack_lengths(lengths, seq_length) if packing else [[i] for i in range(len(samples))]
+    rows_per_shard = rows_per_shard or max(1, SHARD_BYTES // (seq_length * 5))  # int32 token + uint8 mask
     shards = []
     for first in range(0, len(rows), rows_per_shard):
         name = f"shard-{first // rows_per_shard:05d}.safetensors"
@@ -157,10 +115,10 @@ def write_tokenized(
     stats = {
         **(extra_stats or {}),
         "samples_packed": len(samples),
-        "verdict_samples": sum(s.verdict_index >= 0 for s in samples),
+        "verdict_samples": verdicts,
         "rows": len(rows),
         "real_tokens": real_tokens,
-        "loss_tokens": sum(sum(s.loss_mask) for s in samples),
+        "loss_tokens": loss_tokens,
         "fill_fraction": real_tokens / max(len(rows) * seq_length, 1),
     }
     index = {

@@ -1,7 +1,8 @@
-"""The per-row work of a build, run in worker processes: orient, target, render, count tokens.
+"""The per-row work of a build, run in worker processes: orient, target, render, tokenize.
 
 A chunk of ``(index, record)`` pairs goes in; for each row one :class:`Kept` (the row's content
-hash, its samples and their token counts) or one :class:`RejectedRow` comes out, in order.
+hash, its samples and their token ids) or one :class:`RejectedRow` comes out, in order. Every
+sample is tokenized here, once, in one batch per chunk; packing later only copies ids.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
 from cj2.data.render import check_label, to_sample
 from cj2.data.retemplate import retemplate
 from cj2.data.templates import DEFAULTS, get_template
+from cj2.data.token_spool import process_spool
+from cj2.data.tokenize import tokenize_batch
 
 _TOKENIZERS: dict[str, object] = {}
 
@@ -33,6 +36,7 @@ class ComponentSpec:
     swap_mode: str
     seq_length: int
     tokenizer: str
+    spool_dir: str  # where each worker appends the token ids of kept samples (cj2.data.token_spool)
     judgment_format: str | None = None  # verdict format of attached judgments (retemplate)
 
 
@@ -40,6 +44,7 @@ class ComponentSpec:
 class Kept:
     content_hash: str
     samples: list[str]  # TrainingSample dicts as JSON lines (serialized here, in the worker)
+    refs: list[str]  # where each sample's ids are in the token spool
     tokens: list[int]
     file: str  # where the row came from, for the quarantine entry if it turns out a duplicate
     row: int
@@ -89,18 +94,6 @@ def _samples_of(spec: ComponentSpec, index: int, record: JudgeExample | Training
     return [to_sample(example, template, writer) for example in oriented]
 
 
-def token_counts(samples: list[TrainingSample], tokenizer) -> list[int]:
-    """Prompt (chat template) + target + end-of-turn tokens per sample, as the packer counts them."""
-    if not samples:
-        return []
-    prompts = [tokenizer.apply_chat_template(s.messages, add_generation_prompt=True, tokenize=False) for s in samples]
-    # The Rust tokenizer directly: the same ids as tokenizer(...), without building a BatchEncoding.
-    encode = tokenizer.backend_tokenizer.encode_batch
-    prompt_ids = encode(prompts, add_special_tokens=False)
-    target_ids = encode([s.target for s in samples], add_special_tokens=False)
-    return [len(p.ids) + len(t.ids) + 1 for p, t in zip(prompt_ids, target_ids, strict=True)]
-
-
 def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | TrainingSample]]) -> list[Kept | RejectedRow]:
     rendered: list[tuple[int, object, list[TrainingSample] | RejectedRow]] = []
     for index, record in items:
@@ -109,18 +102,22 @@ def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | Tra
         except RowError as e:
             rendered.append((index, record, _rejected(spec, record, e.reason, str(e))))
     flat = [s for _, _, out in rendered if not isinstance(out, RejectedRow) for s in out]
-    counts = iter(token_counts(flat, worker_tokenizer(spec.tokenizer)))
+    tokenized = iter(tokenize_batch(flat, worker_tokenizer(spec.tokenizer)))
+    spool = process_spool(spec.spool_dir)
     outcomes: list[Kept | RejectedRow] = []
     for _, record, out in rendered:
         if isinstance(out, RejectedRow):
             outcomes.append(out)
             continue
-        tokens = [next(counts) for _ in out]
-        if max(tokens) > spec.seq_length:
-            outcomes.append(_rejected(spec, record, "over_long", f"{max(tokens)} tokens > data.seq_length={spec.seq_length}"))
-        else:
-            file, row = _origin(spec, record)
-            outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], tokens, file, row))
+        samples, reasons = zip(*(next(tokenized) for _ in out), strict=True)
+        longest = max(len(t.input_ids) for t in samples)
+        if longest > spec.seq_length:
+            outcomes.append(_rejected(spec, record, "over_long", f"{longest} tokens > data.seq_length={spec.seq_length}"))
+            continue
+        refs = [spool.append(t, reason) for t, reason in zip(samples, reasons, strict=True)]
+        file, row = _origin(spec, record)
+        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples], file, row))
+    spool.flush()
     return outcomes
 
 

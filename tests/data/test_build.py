@@ -130,16 +130,26 @@ def test_build_data_task_prints_the_statistics(tmp_path, qwen_tokenizer, capsys)
     assert json.loads((out / "build.json").read_text())["stats"] == stats
 
 
-def test_token_counts_match_the_packer(demo_build, qwen_tokenizer):
-    """The over-long filter counts tokens exactly as the training packer will."""
-    from cj2.data.process import token_counts
+def test_packed_shards_hold_each_sample_as_the_tokenizer_api_tokenizes_it(demo_build, qwen_tokenizer):
+    """The build tokenizes once, in batches inside its workers; the shards must hold exactly what
+    the tokenizer's own Python API gives for each JSONL sample, with the verdict token in place."""
     from cj2.data.records import TrainingSample
-    from cj2.data.tokenize import tokenize_sample
+    from cj2.data.stream import PackedDataset
+    from tests.train.test_tokenize_pack import reference_ids
 
     _, out = demo_build
-    samples = [TrainingSample.from_dict(row) for row in read_jsonl(out / "valid.jsonl")]
-    samples.append(TrainingSample(messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "x\n\n  {y}"}], target=" \n"))
-    assert token_counts(samples, qwen_tokenizer) == [len(tokenize_sample(s, qwen_tokenizer)[0].input_ids) for s in samples]
+    for split in ("train", "valid"):
+        expected = sorted(reference_ids(TrainingSample.from_dict(r), qwen_tokenizer) for r in read_jsonl(out / f"{split}.jsonl"))
+        ds, found = PackedDataset(out / split), []
+        for row in range(len(ds)):
+            tokens, mask = ds.row_arrays(row)
+            t = ds.row_samples(row)
+            for start, n, verdict, label, learned in zip(t["start"], t["length"], t["verdict"], t["label"], t["loss_tokens"], strict=True):
+                ids = tokens[start : start + n].tolist()
+                found.append((ids[: n - learned], ids[n - learned :]))
+                assert mask[start : start + n].tolist() == [0] * (n - learned) + [1] * learned
+                assert verdict >= n - learned and ids[verdict] == label
+        assert sorted(found) == expected
 
 
 def test_unreadable_source_stops_with_one_clear_message(tmp_path, capsys):

@@ -12,7 +12,7 @@ def fill(mixture: Mixture, component: str, count: int, orientations: int = 1) ->
     for i in range(count):
         digest = f"{component}-{i}".encode().hex().ljust(32, "0")[:32]
         samples = [json.dumps({"id": f"{component}:{i}:{o}"}) for o in range(orientations)]
-        mixture.add(component, digest, samples, [10] * orientations)
+        mixture.add(component, digest, samples, [f"spool,{i},10,-1,-1,-1,1.0,-"] * orientations)
 
 
 def selected_ids(mixture: Mixture) -> list[tuple[str, str]]:

