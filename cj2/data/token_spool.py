@@ -85,9 +85,10 @@ class SpooledSamples(Sequence):
 
     def _spool(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in self._maps:
+            # Plain ndarray views of the maps: slicing an np.memmap costs microseconds per slice.
             self._maps[name] = (
-                np.memmap(self.dir / f"tokens-{name}.bin", dtype=np.int32, mode="r"),
-                np.memmap(self.dir / f"mask-{name}.bin", dtype=np.uint8, mode="r"),
+                np.memmap(self.dir / f"tokens-{name}.bin", dtype=np.int32, mode="r").view(np.ndarray),
+                np.memmap(self.dir / f"mask-{name}.bin", dtype=np.uint8, mode="r").view(np.ndarray),
             )
         return self._maps[name]
 

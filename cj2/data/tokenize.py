@@ -64,10 +64,12 @@ def verdict_token(ids: list[int], offsets: list[tuple[int, int]], flipped: list[
 
 
 # Pre-tokenizer regexes (Qwen2 / Qwen2.5, Llama 3) under which a text cut right after a newline,
-# before a character that is not a newline, tokenizes as its two pieces do: the pre-token that
-# holds the newline ends there either way (its alternatives end in a newline run or cannot
-# include one), matching restarts at the next character (the regex looks ahead, never behind),
-# and NFC composes nothing with a newline. Property-tested against the tokenizer's own API.
+# before a character that is not whitespace, tokenizes as its two pieces do: the pre-token that
+# holds the newline ends there either way (a whitespace run can only continue with whitespace:
+# "\n \n" is one pre-token, so the next character must not be any), matching restarts at the
+# next character (the regex looks ahead, never behind), and NFC composes nothing with a
+# newline. Python's isspace() covers every regex \s character. Property-tested against the
+# tokenizer's own API.
 _LINE_CUT_SAFE_SPLITS = {
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
@@ -76,7 +78,7 @@ _line_cuts_safe: dict[int, bool] = {}
 
 
 def line_cuts_are_safe(tokenizer) -> bool:
-    """Whether ``ids(a + b) == ids(a) + ids(b)`` when ``a`` ends with a newline and ``b`` starts with another character."""
+    """Whether ``ids(a + b) == ids(a) + ids(b)`` when ``a`` ends with a newline and ``b`` starts with a non-space character."""
     backend = tokenizer.backend_tokenizer
     if id(backend) not in _line_cuts_safe:
         spec = json.loads(backend.to_str())
@@ -95,19 +97,19 @@ def line_cuts_are_safe(tokenizer) -> bool:
 
 
 def _line_start_in_head(common: str) -> int:
-    """The longest prefix of ``common`` that ends with a newline followed (inside ``common``) by another character."""
+    """The longest prefix of ``common`` that ends with a newline followed (inside ``common``) by a non-space character."""
     p = len(common) - 1
     while (p := common.rfind("\n", 0, p)) >= 0:
-        if common[p + 1] not in "\r\n":
+        if not common[p + 1].isspace():
             return p + 1
     return 0
 
 
 def _line_start_in_tail(common: str) -> int:
-    """The length of the longest suffix of ``common`` that starts, after a newline inside ``common``, with another character."""
+    """The length of the longest suffix of ``common`` that starts, after a newline inside ``common``, with a non-space character."""
     j = common.find("\n")
     while 0 <= j < len(common) - 1:
-        if common[j + 1] not in "\r\n":
+        if not common[j + 1].isspace():
             return len(common) - j - 1
         j = common.find("\n", j + 1)
     return 0
