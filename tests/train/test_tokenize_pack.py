@@ -26,6 +26,21 @@ def reference_ids(sample: TrainingSample, tokenizer) -> tuple[list[int], list[in
     return list(prompt), [*target, tokenizer.convert_tokens_to_ids("<|im_end|>")]
 
 
+def packed_samples(ds: PackedDataset) -> list[tuple[list[int], list[int]]]:
+    """Every sample of a packed dataset as (context ids, learned ids), checking its loss mask and verdict token."""
+    found = []
+    for row in range(len(ds)):
+        tokens, mask = ds.row_arrays(row)
+        t = ds.row_samples(row)
+        for start, n, verdict, label, learned in zip(t["start"], t["length"], t["verdict"], t["label"], t["loss_tokens"], strict=True):
+            ids = tokens[start : start + n].tolist()
+            assert mask[start : start + n].tolist() == [0] * (n - learned) + [1] * learned
+            if verdict >= 0:
+                assert verdict >= n - learned and ids[verdict] == label
+            found.append((ids[: n - learned], ids[n - learned :]))
+    return found
+
+
 def judged(fmt: str, label: str, reasoning: str = "Response A is correct; B miscounts.") -> TrainingSample:
     return TrainingSample(
         messages=PROMPT,
@@ -167,17 +182,7 @@ def test_write_tokenized_round_trip(qwen_tokenizer, tmp_path):
     assert stats["samples_packed"] == len(samples) and stats["verdict_samples"] == len(samples) - 1
     ds = PackedDataset(tmp_path)
     assert len(ds) == stats["rows"] < stats["samples_packed"] and len(ds.index["shards"]) > 1
-    expected = sorted(reference_ids(s, qwen_tokenizer) for s in samples)
-    found = []
-    for row in range(len(ds)):
-        tokens, mask = ds.row_arrays(row)
-        t = ds.row_samples(row)
-        for start, n, verdict, label, learned in zip(t["start"], t["length"], t["verdict"], t["label"], t["loss_tokens"], strict=True):
-            ids = tokens[start : start + n].tolist()
-            found.append((ids[: n - learned], ids[n - learned :]))
-            if verdict >= 0:
-                assert tokens[start + verdict] == label and mask[start + verdict] == 1
-    assert sorted(found) == expected
+    assert sorted(packed_samples(ds)) == sorted(reference_ids(s, qwen_tokenizer) for s in samples)
 
 
 def test_a_sample_longer_than_a_row_is_refused(tmp_path):
