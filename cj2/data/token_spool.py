@@ -67,10 +67,6 @@ def close_spools(work_dir: str) -> None:
         spool.close()
 
 
-def ref_length(ref: str) -> int:
-    return int(ref.split(",", 3)[2])
-
-
 def ref_reason(ref: str) -> str | None:
     reason = ref.rsplit(",", 1)[1]
     return None if reason == NO_REASON else reason
