@@ -57,6 +57,7 @@ def run_baseline(path: Path, out: Path) -> float:
     import datasets
 
     from cj2.config.schema import DataComponentConfig
+    from cj2.data.encoder import token_at
     from cj2.data.loaders import row_to_example
     from cj2.data.render import to_sample
     from cj2.data.templates import get_template
@@ -79,7 +80,7 @@ def run_baseline(path: Path, out: Path) -> float:
         site, _ = verdict_site(sample.target, sample.verdict_format, sample.verdict)
         if site is not None:
             flipped = tokenizer(sample.target[: site[0]] + site[2] + sample.target[site[1] :], add_special_tokens=False)["input_ids"]
-            located, _ = verdict_token(target["input_ids"], target["offset_mapping"], flipped, site[0])
+            located, _ = verdict_token(target["input_ids"], token_at(target["offset_mapping"], site[0]), flipped)
             verdict = len(prompt) + located[0] if located else -1
         ids = [*prompt, *target["input_ids"], end_of_turn]
         return {"sample": json.dumps(sample.to_dict()), "input_ids": ids, "prompt_tokens": len(prompt), "verdict": verdict}

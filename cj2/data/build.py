@@ -25,7 +25,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from cj2.data.demo import demo_examples
-from cj2.data.loaders import load_examples
+from cj2.data.loaders import SourceRow, example_of, plain_component, source_rows
 from cj2.data.mixture import Mixture
 from cj2.data.process import ComponentSpec, process_chunk
 from cj2.data.quarantine import ComponentStats, Quarantine
@@ -58,13 +58,14 @@ def completed_build(out_dir: Path, wanted_hash: str) -> dict | None:
 
 
 def _records(name: str, component, seed: int) -> Iterator:
+    """The component's records, or its source rows as read (the workers parse them)."""
     if component.kind == "synthetic_demo":
         return demo_examples(name, component.num_samples if component.num_samples is not None else 256, seed)
-    return load_examples(component, name)
+    return source_rows(plain_component(component), name)
 
 
 def _chunks(records: Iterator, size: int) -> Iterator[list]:
-    """Chunks of (index, record); rejected rows travel through as they are."""
+    """Chunks of (index, record or source row)."""
     indexed = enumerate(records)
     while chunk := list(islice(indexed, size)):
         yield chunk
@@ -75,14 +76,12 @@ def _component_spec(cfg, name: str, component, spool_dir: Path) -> ComponentSpec
         name=name, kind=component.kind, template=component.template, role=component.role, seed=cfg.data.seed,
         swap_mode=cfg.data.swap_positions, seq_length=cfg.data.seq_length, tokenizer=cfg.model.tokenizer,
         judgment_format=component.options.get("judgment_format"), spool_dir=str(spool_dir),
+        source=None if component.kind == "synthetic_demo" else plain_component(component),
     )
 
 
 def _work(args):
-    spec, items = args
-    passed = [(i, r) for i, r in items if not isinstance(r, RejectedRow)]
-    outcomes = iter(process_chunk(spec, passed))
-    return [r if isinstance(r, RejectedRow) else next(outcomes) for _, r in items]
+    return process_chunk(*args)
 
 
 def _ordered_map(pool, fn, items: Iterator, depth: int) -> Iterator:
@@ -104,7 +103,8 @@ def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Qua
     if component.role in TEACHER_ROLES:
         from cj2.data.curation import curate_chunks
 
-        chunks = curate_chunks(cfg, component, spec, chunks, teacher)
+        parsed = ((spec, [(i, example_of(spec.source, name, r) if isinstance(r, SourceRow) else r) for i, r in items]) for spec, items in chunks)
+        chunks = curate_chunks(cfg, component, spec, parsed, teacher)
     results = _ordered_map(pool, _work, chunks, depth=2 * cfg.data.num_workers) if pool is not None else map(_work, chunks)
     task = progress.add_task(name, total=None)
     for outcomes in results:
@@ -189,9 +189,11 @@ def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool
         splits = {split: len(r) for split, r in refs.items()}
         packed = _pack(cfg, mixture, refs, out_dir, progress) if pack else {}
     shutil.rmtree(mixture.dir, ignore_errors=True)
+    from cj2.data.encoder import text_encoder
+    from cj2.data.process import worker_tokenizer
     from cj2.data.stats import write_stats
 
-    stats = write_stats(out_dir, cfg, components, splits, packed)
+    stats = write_stats(out_dir, cfg, components, splits, packed, text_encoder(worker_tokenizer(cfg.model.tokenizer)).name)
     if pack:
         atomic_write_text(out_dir / "build.json", json.dumps({"config_hash": wanted, "version": BUILD_VERSION, "stats": stats}, indent=2))
     return out_dir

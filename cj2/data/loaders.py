@@ -19,16 +19,17 @@ the column of the same name; optional fields may be absent):
 
 from __future__ import annotations
 
+import os.path
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
 from cj2.config.schema import DataComponentConfig
 from cj2.data.fields import FieldError, resolve, resolve_text
 from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
-from cj2.data.sources import iter_rows
+from cj2.data.sources import RawLine, iter_rows, parse_line
 
 REQUIRED = {
     "pairwise": ("question", "response_a", "response_b", "label"),
@@ -84,6 +85,10 @@ def _label(component, raw: str, kind: str) -> str:
     return value
 
 
+def _row_id(name: str, file: str, number: int) -> str:
+    return f"{name}/{os.path.basename(file)}:{number}"
+
+
 def row_to_example(component, name: str, file: str, number: int, row: dict[str, Any]) -> JudgeExample | TrainingSample:
     """One source row as a record; raises :class:`RowError` for an unusable row."""
     kind = component.kind
@@ -112,7 +117,7 @@ def row_to_example(component, name: str, file: str, number: int, row: dict[str, 
         language=values.get("language") or component.language,
         category=values.get("category") or "",
         template=component.template or "",
-        id=values.get("id") or f"{name}/{Path(file).name}:{number}",
+        id=values.get("id") or _row_id(name, file, number),
         meta=meta,
     )
 
@@ -131,7 +136,7 @@ def _training_sample_row(name: str, file: str, number: int, row: dict[str, Any])
         if stated.label != sample.verdict:
             raise RowError("verdict_mismatch", f"the target states {stated.label or stated.reason!r}, verdict says {sample.verdict!r}")
     sample.source = sample.source or name
-    sample.id = sample.id or f"{name}/{Path(file).name}:{number}"
+    sample.id = sample.id or _row_id(name, file, number)
     sample.meta = dict(sample.meta or {}, file=file, row=number)
     return sample
 
@@ -156,7 +161,7 @@ def _sft_sample(component, name: str, file: str, number: int, row: dict[str, Any
     if not target.strip():
         raise RowError("empty_response", "the assistant reply is empty")
     ident = _text(component, row, "id", required=False) if ("id" in component.fields or "id" in row) else None
-    return TrainingSample(messages=prompt, target=target, source=name, id=ident or f"{name}/{Path(file).name}:{number}", meta={"file": file, "row": number})
+    return TrainingSample(messages=prompt, target=target, source=name, id=ident or _row_id(name, file, number), meta={"file": file, "row": number})
 
 
 def plain_component(component) -> DataComponentConfig:
@@ -168,16 +173,34 @@ def plain_component(component) -> DataComponentConfig:
     return DataComponentConfig(**component)
 
 
+class SourceRow(NamedTuple):
+    """A row as its source gave it (a JSONL line may still be unparsed): :func:`example_of` makes it a record."""
+
+    file: str
+    item: tuple[int, dict] | RawLine | RejectedRow
+
+
+def source_rows(component, name: str) -> Iterator[SourceRow]:
+    """Every row of ``component`` (a plain DataComponentConfig), unparsed where that is cheaper to leave to the build's workers."""
+    for file, item in iter_rows(name, component.path, component.format, component.hub_name, component.split):
+        yield SourceRow(file, item)
+
+
+def example_of(component, name: str, row: SourceRow) -> JudgeExample | TrainingSample | RejectedRow:
+    """One source row as a record, or its rejection."""
+    item = parse_line(name, row.file, row.item) if isinstance(row.item, RawLine) else row.item
+    if isinstance(item, RejectedRow):
+        return item
+    number, fields = item
+    try:
+        return row_to_example(component, name, row.file, number, fields)
+    except RowError as e:
+        return RejectedRow(name, row.file, number, e.reason, str(e))
+
+
 def load_examples(component, name: str = "") -> Iterator[JudgeExample | TrainingSample | RejectedRow]:
     """Every row of ``component`` (a DataComponentConfig, or its DictConfig / dict) as a record or a :class:`RejectedRow`."""
     component = plain_component(component)
     name = name or Path(component.path or component.hub_name or "component").stem
-    for file, item in iter_rows(name, component.path, component.format, component.hub_name, component.split):
-        if isinstance(item, RejectedRow):
-            yield item
-            continue
-        number, row = item
-        try:
-            yield row_to_example(component, name, file, number, row)
-        except RowError as e:
-            yield RejectedRow(name, file, number, e.reason, str(e))
+    for row in source_rows(component, name):
+        yield example_of(component, name, row)

@@ -1,6 +1,6 @@
-"""The per-row work of a build, run in worker processes: orient, target, render, tokenize.
+"""The per-row work of a build, run in worker processes: parse, orient, target, render, tokenize.
 
-A chunk of ``(index, record)`` pairs goes in; for each row one :class:`Kept` (the row's content
+A chunk of ``(index, record or source row)`` pairs goes in; for each row one :class:`Kept` (the row's content
 hash, its samples and their token ids) or one :class:`RejectedRow` comes out, in order. Every
 sample is tokenized here, once, in one batch per chunk; packing later only copies ids.
 """
@@ -11,8 +11,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from cj2.config.schema import DataComponentConfig
 from cj2.data.demo import demo_judgment
-from cj2.data.loaders import RowError
+from cj2.data.loaders import RowError, SourceRow, example_of
 from cj2.data.positions import SwapError, orient
 from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
 from cj2.data.render import check_label, to_sample
@@ -38,6 +39,7 @@ class ComponentSpec:
     tokenizer: str
     spool_dir: str  # where each worker appends the token ids of kept samples (cj2.data.token_spool)
     judgment_format: str | None = None  # verdict format of attached judgments (retemplate)
+    source: DataComponentConfig | None = None  # how to read its source rows (field mapping); None: records come ready
 
 
 @dataclass
@@ -61,9 +63,11 @@ def content_hash(record: JudgeExample | TrainingSample) -> str:
 
 def worker_tokenizer(name: str):
     if name not in _TOKENIZERS:
+        from cj2.data.encoder import text_encoder
         from cj2.data.tokenizer import load_tokenizer
 
         _TOKENIZERS[name] = load_tokenizer(name)
+        text_encoder(_TOKENIZERS[name])  # read its vocabulary once, before the workers fork
     return _TOKENIZERS[name]
 
 
@@ -94,9 +98,14 @@ def _samples_of(spec: ComponentSpec, index: int, record: JudgeExample | Training
     return [to_sample(example, template, writer) for example in oriented]
 
 
-def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | TrainingSample]]) -> list[Kept | RejectedRow]:
+def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | TrainingSample | SourceRow | RejectedRow]]) -> list[Kept | RejectedRow]:
+    """One outcome per item, in order."""
     rendered: list[tuple[int, object, list[TrainingSample] | RejectedRow]] = []
-    for index, record in items:
+    for index, item in items:
+        record = example_of(spec.source, spec.name, item) if isinstance(item, SourceRow) else item
+        if isinstance(record, RejectedRow):
+            rendered.append((index, record, record))
+            continue
         try:
             rendered.append((index, record, _samples_of(spec, index, record)))
         except RowError as e:

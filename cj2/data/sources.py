@@ -1,7 +1,8 @@
 """Raw rows of a component's source: local JSONL / JSON / Parquet / CSV files, or a hub dataset.
 
-Yields ``(row_number, row_dict)`` or a :class:`RejectedRow` for a row that cannot be read.
-JSONL is read line by line here (not through ``datasets``) so that one malformed line is
+Yields ``(row_number, row_dict)``, a :class:`RawLine` (a JSONL line not parsed yet: a build
+parses it in its workers, :func:`parse_line`) or a :class:`RejectedRow` for a row that cannot be
+read. JSONL is read line by line here (not through ``datasets``) so that one malformed line is
 quarantined with its line number instead of failing the whole file; Parquet, CSV and hub
 datasets stream through HF ``datasets``. A directory path reads every matching file in it,
 in sorted order.
@@ -12,13 +13,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cj2.data.records import RejectedRow
 
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 Row = tuple[int, dict[str, Any]]
+
+
+class RawLine(NamedTuple):
+    number: int
+    text: str
 
 
 class SourceError(ValueError):
@@ -44,25 +50,49 @@ def source_files(path: str, fmt: str | None) -> list[tuple[Path, str]]:
     return out
 
 
-def _jsonl(path: Path, component: str) -> Iterator[Row | RejectedRow]:
+def _lone_surrogate(row: dict) -> str | None:
+    """The first top-level field whose text holds a lone surrogate (a JSON ``\\ud800`` escape): not
+    valid Unicode, so no tokenizer can read it."""
+    for key, value in row.items():
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return key
+    return None
+
+
+def _surrogate_escape(text: str) -> bool:
+    return "\\ud" in text or "\\uD" in text
+
+
+def _checked(row: dict, may_hold_surrogates: bool, component: str, file: str, number: int) -> Row | RejectedRow:
+    if may_hold_surrogates and (field := _lone_surrogate(row)) is not None:
+        return RejectedRow(component, file, number, "malformed_row", f"field {field!r} holds a lone surrogate escape (\\ud800-\\udfff): not valid Unicode")
+    return number, row
+
+
+def _jsonl(path: Path) -> Iterator[RawLine]:
     with open(path, encoding="utf-8", errors="replace") as f:
         for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield RejectedRow(component, str(path), number, "malformed_row", f"not valid JSON: {e.msg} at column {e.colno}")
-                continue
-            if not isinstance(row, dict):
-                yield RejectedRow(component, str(path), number, "malformed_row", f"a JSON {type(row).__name__}, not an object")
-                continue
-            yield number, row
+            if line.strip():
+                yield RawLine(number, line)
+
+
+def parse_line(component: str, file: str, line: RawLine) -> Row | RejectedRow:
+    """A JSONL line as a row, or its rejection (not JSON, not an object, not valid Unicode)."""
+    try:
+        row = json.loads(line.text)
+    except json.JSONDecodeError as e:
+        return RejectedRow(component, file, line.number, "malformed_row", f"not valid JSON: {e.msg} at column {e.colno}")
+    if not isinstance(row, dict):
+        return RejectedRow(component, file, line.number, "malformed_row", f"a JSON {type(row).__name__}, not an object")
+    return _checked(row, _surrogate_escape(line.text), component, file, line.number)
 
 
 def _json(path: Path, component: str) -> Iterator[Row | RejectedRow]:
+    text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SourceError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}); a JSON file must be one array of objects (use .jsonl for one object per line)") from None
     if isinstance(data, dict):  # {"data": [...]} style files
@@ -72,9 +102,10 @@ def _json(path: Path, component: str) -> Iterator[Row | RejectedRow]:
         data = lists[0]
     if not isinstance(data, list):
         raise SourceError(f"{path}: expected an array of rows, found a JSON {type(data).__name__}")
+    escapes = _surrogate_escape(text)
     for number, row in enumerate(data, 1):
         if isinstance(row, dict):
-            yield number, row
+            yield _checked(row, escapes, component, str(path), number)
         else:
             yield RejectedRow(component, str(path), number, "malformed_row", f"a JSON {type(row).__name__}, not an object")
 
@@ -92,7 +123,7 @@ def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: st
         yield number, dict(row)
 
 
-def iter_rows(component: str, path: str | None, fmt: str | None = None, hub_name: str | None = None, split: str = "train") -> Iterator[tuple[str, Row | RejectedRow]]:
+def iter_rows(component: str, path: str | None, fmt: str | None = None, hub_name: str | None = None, split: str = "train") -> Iterator[tuple[str, Row | RawLine | RejectedRow]]:
     """``(file label, row or rejection)`` for every row of the source, in a fixed order."""
     if path is None:
         if not hub_name:
@@ -102,7 +133,7 @@ def iter_rows(component: str, path: str | None, fmt: str | None = None, hub_name
         return
     for file, kind in source_files(path, fmt):
         if kind == "jsonl":
-            rows = _jsonl(file, component)
+            rows = _jsonl(file)
         elif kind == "json":
             rows = _json(file, component)
         else:

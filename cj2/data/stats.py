@@ -44,7 +44,7 @@ def _percentile(lengths: Counter, q: float) -> int:
     return 0
 
 
-def write_stats(out_dir: Path, cfg, components: dict[str, ComponentStats], splits: dict[str, int], packed: dict) -> dict:
+def write_stats(out_dir: Path, cfg, components: dict[str, ComponentStats], splits: dict[str, int], packed: dict, encoder: str) -> dict:
     """stats.json and lengths.png in ``out_dir``; returns the statistics."""
     per_component = {}
     for name, stats in components.items():
@@ -60,6 +60,7 @@ def write_stats(out_dir: Path, cfg, components: dict[str, ComponentStats], split
         "rejected": sum(sum(s.rejected.values()) for s in components.values()),
         "splits": splits,
         "packed": packed,
+        "encoder": encoder,  # tiktoken or tokenizers: which one produced the (same) ids, cj2.data.encoder
     }
     atomic_write_text(out_dir / "stats.json", json.dumps(stats, indent=2))
     _plot_lengths(out_dir / "lengths.png", components, cfg.data.seq_length)

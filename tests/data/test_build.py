@@ -82,6 +82,7 @@ def test_bad_rows_are_quarantined_and_counted(tmp_path, qwen_tokenizer):
         pair_row(24, response_b=""),                                # line 24
         pair_row(25, question="x " * 3000),                         # line 25: longer than seq_length
         pair_row(26, label="tie"),                                  # line 26: cj2_short cannot state a tie
+        r'{"question": "Q27 \udc00?", "response_a": "a", "response_b": "b", "label": "A"}',  # line 27: lone surrogate
     ]
     main = write_jsonl(tmp_path / "main.jsonl", rows)
     # The other component repeats row 0 with its responses swapped: the same content.
@@ -89,7 +90,7 @@ def test_bad_rows_are_quarantined_and_counted(tmp_path, qwen_tokenizer):
                                                     pair_row(100)])
     components = {"main": {"kind": "pairwise", "path": str(main), "template": "cj2_short"},
                   "other": {"kind": "pairwise", "path": str(other), "template": "cj2_short"}}
-    with pytest.raises(TooManyRejects, match="component .main.: 5 of 26 rows rejected for bad input"):
+    with pytest.raises(TooManyRejects, match="component .main.: 6 of 27 rows rejected for bad input"):
         build_mixture(data_cfg(tmp_path / "strict", components), show_progress=False)
 
     components["main"]["max_reject_fraction"] = 0.3
@@ -97,12 +98,13 @@ def test_bad_rows_are_quarantined_and_counted(tmp_path, qwen_tokenizer):
     quarantine = read_jsonl(out / "quarantine.jsonl")
     assert [(q["component"], q["row"], q["reason"]) for q in quarantine] == [
         ("main", 21, "malformed_row"), ("main", 22, "missing_field"), ("main", 23, "bad_label"), ("main", 24, "empty_response"),
-        ("main", 25, "over_long"), ("main", 26, "label_not_in_template"), ("other", 1, "duplicate")]
+        ("main", 25, "over_long"), ("main", 26, "label_not_in_template"), ("main", 27, "malformed_row"), ("other", 1, "duplicate")]
     assert all(q["file"] == str(main) for q in quarantine[:-1]) and quarantine[-1]["file"] == str(other)
     stats = json.loads((out / "stats.json").read_text())
-    assert stats["components"]["main"] == {**stats["components"]["main"], "rows_in": 26, "kept": 20, "selected": 20}
+    assert stats["components"]["main"] == {**stats["components"]["main"], "rows_in": 27, "kept": 20, "selected": 20}
     assert stats["components"]["other"]["rejected"] == {"duplicate": 1}
-    assert stats["rows_in"] == stats["kept"] + stats["rejected"] == 28
+    assert stats["rows_in"] == stats["kept"] + stats["rejected"] == 29
+    assert stats["encoder"] == "tiktoken"  # Qwen2.5 qualifies for the fast path
     samples = read_jsonl(out / "train.jsonl") + read_jsonl(out / "valid.jsonl")
     assert len(samples) == 21
     swapped = 0

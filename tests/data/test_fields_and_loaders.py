@@ -56,17 +56,19 @@ def test_jsonl_bad_rows_are_located_and_counted(tmp_path):
         {"q": "Q4", "a": "  ", "b": "y", "y": 1},  # line 5 empty response
         [1, 2],                                 # line 6 not an object
         {"q": "Q7", "a": "x", "b": "y", "y": 2},  # line 7 kept (B)
+        r'{"q": "Q8", "a": "x \ud800", "b": "y", "y": 1}',  # line 8 lone surrogate: no tokenizer can read it
+        r'{"q": "Q9 \ud83d\ude00", "a": "x", "b": "y", "y": 1}',  # line 9 kept: a surrogate pair is an emoji
     ])
     comp = component(kind="pairwise", path=str(path), fields={"question": "q", "response_a": "a", "response_b": "b", "label": "y"},
                      label_map={"1": "A", "2": "B"})
     out = list(load_examples(comp, "pairs"))
-    assert len(out) == 7  # rows in = kept + rejected
+    assert len(out) == 9  # rows in = kept + rejected
     kept = [r for r in out if isinstance(r, JudgeExample)]
     rejected = {r.row: r for r in out if isinstance(r, RejectedRow)}
-    assert [(k.question, k.label, k.responses) for k in kept] == [("What is 2+2?", "A", ["4", "5"]), ("Q7", "B", ["x", "y"])]
+    assert [(k.question, k.label, k.responses) for k in kept] == [("What is 2+2?", "A", ["4", "5"]), ("Q7", "B", ["x", "y"]), ("Q9 \U0001f600", "A", ["x", "y"])]
     assert {row: r.reason for row, r in rejected.items()} == {
-        2: "malformed_row", 3: "missing_field", 4: "bad_label", 5: "empty_response", 6: "malformed_row"}
-    assert "response_b" in rejected[3].detail and "'7'" in rejected[4].detail
+        2: "malformed_row", 3: "missing_field", 4: "bad_label", 5: "empty_response", 6: "malformed_row", 8: "malformed_row"}
+    assert "response_b" in rejected[3].detail and "'7'" in rejected[4].detail and "field 'a'" in rejected[8].detail
     assert all(r.file == str(path) and r.component == "pairs" for r in rejected.values())
     assert kept[0].id == "pairs/pairs.jsonl:1" and kept[0].meta["row"] == 1
 
@@ -110,3 +112,11 @@ def test_json_file_must_be_an_array(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({"a": 1}))
     with pytest.raises(SourceError, match="bad.json"):
         list(load_examples(component(kind="pairwise", path=str(tmp_path / "bad.json")), "x"))
+
+
+def test_json_file_rows_with_a_lone_surrogate_are_quarantined(tmp_path):
+    (tmp_path / "rows.json").write_text('[{"q": "fine", "a": "x", "b": "y", "y": "A"}, {"q": "cut \\ud83d", "a": "x", "b": "y", "y": "B"}]')
+    comp = component(kind="pairwise", path=str(tmp_path / "rows.json"), fields={"question": "q", "response_a": "a", "response_b": "b", "label": "y"})
+    first, second = load_examples(comp, "x")
+    assert first.question == "fine"
+    assert isinstance(second, RejectedRow) and (second.row, second.reason) == (2, "malformed_row") and "field 'q'" in second.detail

@@ -23,11 +23,19 @@ KILL_AT = (1, 3, 6)
 RUN_TIMEOUT_S = 300
 
 
+def _lines(path: Path) -> int:
+    try:
+        return len(path.read_text().splitlines())
+    except FileNotFoundError:  # a part merged away by its finishing shard while the run goes on
+        return 0
+
+
 def committed_items(output_dir: Path) -> int:
-    """Items a kill can no longer lose: those in committed parts and in finished shards."""
+    """Items a kill can no longer lose: those in committed parts and in finished shards (while
+    the run goes on, a shard finishing between the two globs can hide its items from one poll)."""
     shards = output_dir / "shards"
-    parts = sum(len(p.read_text().splitlines()) for p in shards.glob("*/parts/part-*.jsonl"))
-    finished = sum(len(p.read_text().splitlines()) for p in shards.glob("*/items.jsonl") if (p.parent / "manifest.json").exists())
+    parts = sum(_lines(p) for p in shards.glob("*/parts/part-*.jsonl"))
+    finished = sum(_lines(p) for p in shards.glob("*/items.jsonl") if (p.parent / "manifest.json").exists())
     return parts + finished
 
 
