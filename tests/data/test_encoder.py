@@ -25,14 +25,15 @@ def encoders(qwen_tokenizer):
     return {"tiktoken": fast, "tokenizers": TokenizersEncoder(qwen_tokenizer)}
 
 
-def _byte_decoder_of(tokenizer) -> dict[str, int]:
+def _gpt2_byte_decoder() -> dict[str, int]:
+    """ByteLevel's stand-in characters back to bytes, from transformers (not cj2's own table)."""
     from transformers.convert_slow_tokenizer import bytes_to_unicode
 
     return {c: b for b, c in bytes_to_unicode().items()}
 
 
 def test_every_token_of_the_vocabulary_encodes_as_the_api_does(qwen_tokenizer, encoders):
-    decode = _byte_decoder_of(qwen_tokenizer)
+    decode = _gpt2_byte_decoder()
     texts = []
     for token in qwen_tokenizer.get_vocab():
         try:
