@@ -12,7 +12,7 @@ STAMP := $(VENV)/.cj2-installed
 VLLM_VENV := .venv-vllm
 VLLM_STAMP := $(VLLM_VENV)/.cj2-installed
 
-.PHONY: venv vllm-venv demo test test-fast lint clean
+.PHONY: venv vllm-venv demo test test-fast mutate lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,9 @@ $(VLLM_STAMP):
 
 vllm-venv: $(VLLM_STAMP)
 
+# Training never builds data: the mixture is its own stage (a no-op when already built).
 demo: venv
+	$(PY) launch/build_data.py +exp=demo
 	$(PY) launch/train.py +exp=demo
 
 test: venv vllm-venv
@@ -45,6 +47,12 @@ test: venv vllm-venv
 
 test-fast: venv
 	$(PY) -m pytest tests -m "not slow and not slurm"
+
+# Mutation testing (bench/mutate.py with cosmic-ray; docs/testing.md): hours on 2 cores, so never
+# part of `make test`. One worker, niced; MUTATE_GROUPS="config verdicts" limits it to some groups.
+MUTATE_GROUPS ?=
+mutate: venv
+	nice -n 19 $(PY) bench/mutate.py $(if $(MUTATE_GROUPS),--groups $(MUTATE_GROUPS))
 
 lint: venv
 	$(VENV)/bin/ruff check cj2 launch tests bench

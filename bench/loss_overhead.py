@@ -66,7 +66,7 @@ def main() -> None:
     for repeat in range(args.repeats + 1):
         for name, loss_cfg in losses.items():
             started = time.perf_counter()
-            train_step(model, optimizer, scheduler, micro_batches, den, loss_cfg, args.seq_length)
+            train_step(model, optimizer, scheduler, micro_batches, den, loss_cfg)
             if repeat:  # the first round warms up
                 times[name].append(time.perf_counter() - started)
     none, margin = statistics.median(times["none"]), statistics.median(times["margin"])

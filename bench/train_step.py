@@ -4,13 +4,15 @@
   python bench/train_step.py --hidden 3584 --layers 4 --heads 28 --kv-heads 4 --ffn 18944 \
       --seq-length 4096 --micro-batch 1 --bf16   # GPU: a Qwen2.5-7B-width proxy (issue 8)
 
-cj2's step is the recipe's own ``train_step`` (megatron-core GPTModel, SDPA attention over the
-packed block-diagonal mask, megatron DDP and optimizer, the verdict-position loss). The baseline
+cj2's step is the recipe's own ``train_step`` (megatron-core GPTModel, packed THD attention
+through ``--attention`` (auto: TE > flash-attn > per-sample SDPA), megatron DDP and optimizer,
+the verdict-position loss), fed CPU micro-batches exactly as training feeds them. The baseline
 is transformers' ``Qwen2ForCausalLM`` (SDPA attention, causal over the whole row) with
 ``torch.optim.AdamW`` and plain CE on the learned tokens: what a user would write by hand.
 Both see the same token rows after warm-up; medians of ``--steps`` steps are compared.
-On a GPU it also prints MFU (6N + attention FLOPs against the dense bf16 peak) and the memory
-planner's prediction against the measured peak of cj2's step.
+On a GPU it also prints MFU (cj2.train.metrics.step_flops: the FLOPs each step really does,
+attention over the packed samples, against the dense bf16 peak) and the memory planner's
+prediction against the measured peak of cj2's step.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def parse_args():
     p.add_argument("--seq-length", type=int, default=1024)
     p.add_argument("--micro-batch", type=int, default=2)
     p.add_argument("--loss", default="margin", choices=["none", "dpo_noref", "temperature", "margin"])
-    p.add_argument("--attention", default="sdpa", choices=["sdpa", "local"])
+    p.add_argument("--attention", default="auto", choices=["auto", "te", "flash_attn", "sdpa"])
     p.add_argument("--bf16", action="store_true", help="bf16 params (GPU)")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
@@ -95,7 +97,7 @@ def main() -> None:
     from cj2.data.packing import write_tokenized
     from cj2.data.stream import PackedDataset, collate, denominators
     from cj2.train import job
-    from cj2.train.metrics import mfu
+    from cj2.train.metrics import mfu, step_flops
     from cj2.train.optim import build_optimizer, build_scheduler
     from cj2.train.step import train_step
 
@@ -111,7 +113,7 @@ def main() -> None:
         batch = collate(data, rows, "token")
         den = denominators(data, rows, "token")
     device = torch.device("cuda" if on_gpu else "cpu")
-    micro_batches = [{k: v.to(device) for k, v in batch.items()}]
+    micro_batches = [batch]  # on the CPU, as collate makes them: train_step moves them
 
     # --- cj2 ---------------------------------------------------------------------------
     model = job.build_training_model(cfg, dtype)
@@ -119,7 +121,7 @@ def main() -> None:
     scheduler = build_scheduler(optimizer, cfg.train, total_steps=args.warmup + args.steps + 1)
     if on_gpu:
         torch.cuda.reset_peak_memory_stats()
-    cj2_s = timed(lambda: train_step(model, optimizer, scheduler, micro_batches, den, cfg.loss, args.seq_length), args.warmup, args.steps)
+    cj2_s = timed(lambda: train_step(model, optimizer, scheduler, micro_batches, den, cfg.loss), args.warmup, args.steps)
     cj2_peak = torch.cuda.max_memory_allocated() / 2**30 if on_gpu else None
     model = optimizer = scheduler = None  # free cj2's model before the baseline's
     if on_gpu:
@@ -132,10 +134,10 @@ def main() -> None:
     hf_cfg = Qwen2Config(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.ffn, num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, max_position_embeddings=32768, tie_word_embeddings=False)
     hf = Qwen2ForCausalLM._from_config(hf_cfg, attn_implementation="sdpa", dtype=dtype).to(device)
     hf_opt = torch.optim.AdamW(hf.parameters(), lr=cfg.train.lr, betas=(0.9, 0.95), weight_decay=0.1, fused=on_gpu)
-    tokens = micro_batches[0]["tokens"]
+    tokens = batch["tokens"].view(args.micro_batch, args.seq_length).to(device)
     labels = tokens.clone()
     labels[:, 0] = -100
-    labels[:, 1:][micro_batches[0]["token_weight"][:, :-1] == 0] = -100  # learn only the judgment tokens
+    labels[:, 1:][batch["token_weight"].view(args.micro_batch, args.seq_length)[:, :-1].to(device) == 0] = -100  # learn only the judgment tokens
 
     def baseline_step():
         loss = hf(input_ids=tokens, labels=labels).loss
@@ -151,8 +153,9 @@ def main() -> None:
     print(f"device: {torch.cuda.get_device_name() if on_gpu else 'cpu'}; shape: L{args.layers} H{args.hidden} heads {args.heads}/{args.kv_heads} FFN {args.ffn} vocab {args.vocab}; seq {args.seq_length} x micro batch {args.micro_batch}; {dtype}; loss={args.loss}")
     for name, seconds in (("cj2 train_step", cj2_s), ("transformers baseline", hf_s)):
         line = f"{name:22s} {seconds * 1000:9.1f} ms/step  {tokens_per_step / seconds:10,.0f} tokens/s"
-        if on_gpu:
-            line += f"  MFU {mfu(tokens_per_step / seconds, cfg.model, args.seq_length, 1, args.peak_tflops):.1%}"
+        if on_gpu and name.startswith("cj2"):
+            flops = step_flops(cfg.model, den.real_tokens, den.loss_tokens + int(den.pg), den.attention_pairs)
+            line += f"  MFU {mfu(flops, seconds, 1, args.peak_tflops):.1%}"
         print(line)
     print(f"speed-up cj2 / baseline = {hf_s / cj2_s:.2f}x")
     if on_gpu:

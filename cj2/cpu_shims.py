@@ -16,16 +16,15 @@ Patch numbers follow the project doc "megatron-core on CPU with gloo":
    megatron optimizer and the pipeline schedules.
 5. ``Tensor.type()`` reports CPU float tensors as ``torch.cuda.*`` (the megatron optimizer
    asserts on those names); also scoped to :func:`cuda_literals_to_cpu`.
-6. Sequence parallel: the torch norm refuses ``sequence_parallel=True``; build it from a config
-   copy without it and tag its params ``sequence_parallel`` so their grads are all-reduced.
+6. (retired) Sequence parallelism with torch norms is not a CPU matter: the local layer spec
+   uses ``cj2.models.norm.TorchNorm`` on every device.
 7. (found here, not in the doc) ``Tensor.cuda()`` -> the tensor itself, scoped to model
    construction (:func:`cuda_tensors_stay_on_cpu`) and inside :func:`cuda_literals_to_cpu`:
    with tied embeddings and PP>1, ``LanguageModule.setup_embeddings_and_output_layer`` moves
    the shared weight with ``.cuda()``; the distributed optimizer's ``fully_reshardable``
    checkpoint format gathers its state with ``.cuda()``.
-8. (found here) The distributed optimizer without Apex/TE (torch Adam, i.e. on CPU) keeps a
-   per-param ``step`` that ``fully_reshardable`` loading skips on the source side but still
-   copies on the destination side (``KeyError: 'step'``): copy only the states that were read.
+8. (moved) The ``KeyError: 'step'`` of the distributed optimizer without Apex/TE happens on
+   GPUs too; its fix lives in ``cj2.models.megatron_fixes``.
 
 The patches touch private megatron functions: megatron-core is pinned exactly for this reason.
 """
@@ -33,7 +32,6 @@ The patches touch private megatron functions: megatron-core is pinned exactly fo
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Iterator
 
 import torch
@@ -47,15 +45,13 @@ def needed() -> bool:
 
 
 def apply() -> bool:
-    """Apply patches 1, 2, 3, 6 and 8 once per process; returns whether they are active."""
+    """Apply patches 1, 2 and 3 once per process; returns whether they are active."""
     global _applied
     if _applied:
         return True
     if not needed():
         return False
     import megatron.core.tensor_parallel.random as mrand
-    from megatron.core.optimizer.distrib_optimizer import DistributedOptimizer
-    from megatron.core.transformer import torch_norm
 
     torch.cuda.current_device = lambda: "cpu"  # 1
 
@@ -67,41 +63,8 @@ def apply() -> bool:
     mrand._set_cuda_rng_state = lambda state, *args, **kwargs: torch.set_rng_state(state)
 
     torch.cuda.synchronize = lambda device=None: None  # 3
-
-    _patch_torch_norm_for_sequence_parallel(torch_norm.WrappedTorchNorm)  # 6
-    _patch_optimizer_state_loading(DistributedOptimizer)  # 8
     _applied = True
     return True
-
-
-def _patch_torch_norm_for_sequence_parallel(norm_class) -> None:
-    original_new = norm_class.__new__
-
-    def new(cls, config, *args, **kwargs):
-        if not config.sequence_parallel:
-            return original_new(cls, config, *args, **kwargs)
-        norm = original_new(cls, dataclasses.replace(config, sequence_parallel=False), *args, **kwargs)
-        for param in norm.parameters():
-            # finalize_model_grads all-reduces grads of params tagged like this across TP.
-            param.sequence_parallel = True
-        return norm
-
-    norm_class.__new__ = new
-
-
-def _patch_optimizer_state_loading(optimizer_class) -> None:
-    original = optimizer_class._set_main_param_and_optimizer_states
-
-    def set_states(self, model_param, tensors):
-        if self.config.use_precision_aware_optimizer_no_fp8_or_ds_fp8:
-            return original(self, model_param, tensors)
-        group_index, group_order = self.model_param_group_index_map[model_param]
-        main_param = self.optimizer.param_groups[group_index]["params"][group_order]
-        destination = {"param": main_param, **self.optimizer.state[main_param]}
-        for key, value in tensors.items():
-            destination[key].copy_(value)
-
-    optimizer_class._set_main_param_and_optimizer_states = set_states
 
 
 class _CudaLiteralsToCpu(torch.overrides.TorchFunctionMode):

@@ -25,7 +25,9 @@ def run_in_job(task: str, cfg) -> Any:
     from cj2.cluster.tasks import task_function
 
     # Leave a few seconds between giving up on the task and SLURM's hard kill.
-    preemption.install_handlers(grace_s=max(cfg.cluster.signal_delay_s - 20, 5))
+    from cj2.config.validate import REQUEUE_MARGIN_S
+
+    preemption.install_handlers(grace_s=max(cfg.cluster.signal_delay_s - REQUEUE_MARGIN_S, 5))
     if dist_env().rank == 0:
         from cj2.tracking.run_record import write_run_record
 

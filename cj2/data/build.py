@@ -8,10 +8,17 @@ build (``build.json``) of the same data config and tokenizer, it returns at once
     quarantine.jsonl           one line per rejected row: component, file, row, reason, detail
     stats.json, lengths.png    per-component statistics and the token-length distribution
     build.json                 written last: config hash + statistics (marks a complete build)
+
+A build never overwrites another config's complete build (:class:`BuildConflict`): runs that
+share a directory must share a config hash, and a hash covers only what decides the output
+(:func:`config_hash`), so ablations that differ in the loss train on one mixture. Builders of one
+directory take its lock (``.<name>.lock`` beside it) in turn, and each writes into a staging
+directory that replaces ``data.output_dir`` in one rename: readers see the old build or the new one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +26,7 @@ import shutil
 import sys
 from collections import Counter, deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -31,30 +39,104 @@ from cj2.data.process import ComponentSpec, process_chunk
 from cj2.data.quarantine import ComponentStats, Quarantine
 from cj2.data.records import RejectedRow
 from cj2.data.token_spool import close_spools
-from cj2.utils.atomic import atomic_path, atomic_write_text
+from cj2.utils.atomic import atomic_path, atomic_write_text, replace_dir
 
 BUILD_VERSION = 1
-# Settings that change how fast a build runs, never what it produces.
-_SPEED_ONLY = ("output_dir", "num_workers", "chunk_size")
+# Settings that change how fast a build runs, or whether it stops, never what it produces.
+_SPEED_ONLY = ("output_dir", "num_workers", "chunk_size", "max_reject_fraction")
+_COMPONENT_SPEED_ONLY = ("max_reject_fraction",)
 TEACHER_ROLES = ("rejudge", "rft", "synthesize")
+# The sample settings in-build teacher curation reads (cj2.data.curation): the teacher and how
+# it samples. Addresses, concurrency, timeouts, shards and the sampling run's own output_dir are
+# not among them: a run name in sample.output_dir gave every ablation preset its own hash.
+TEACHER_KEYS = ("engine", "model", "dtype", "n", "temperature", "top_p", "max_tokens", "accept_cap")
+# What a build writes into data.output_dir; anything else there is not ours to replace.
+BUILD_FILES = frozenset({"train.jsonl", "valid.jsonl", "train", "valid", "quarantine.jsonl", "stats.json", "lengths.png", "build.json", ".work"})
 
 
-def config_hash(cfg) -> str:
+class BuildConflict(RuntimeError):
+    """data.output_dir holds something a build must not replace (another config's build, other files)."""
+
+
+def hashed_config(cfg) -> dict:
+    """Everything that decides a build's output, as plain data (hashed by :func:`config_hash`)."""
     data = OmegaConf.to_container(cfg.data, resolve=True)
     for key in _SPEED_ONLY:
         data.pop(key, None)
+    for component in data["components"].values():
+        for key in _COMPONENT_SPEED_ONLY:
+            component.pop(key, None)
     payload = {"data": data, "tokenizer": cfg.model.tokenizer, "version": BUILD_VERSION}
     if any(c.get("role") in TEACHER_ROLES for c in data["components"].values()):
-        payload["teacher"] = OmegaConf.to_container(cfg.sample, resolve=True)
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        payload["teacher"] = {key: cfg.sample[key] for key in TEACHER_KEYS}
+    return payload
+
+
+def config_hash(cfg) -> str:
+    return hashlib.sha256(json.dumps(hashed_config(cfg), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def completed_build(out_dir: Path, wanted_hash: str) -> dict | None:
+    manifest = _manifest(out_dir)
+    return manifest if manifest is not None and manifest.get("config_hash") == wanted_hash else None
+
+
+def _manifest(out_dir: Path) -> dict | None:
     try:
-        manifest = json.loads((out_dir / "build.json").read_text())
+        return json.loads((Path(out_dir) / "build.json").read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    return manifest if manifest.get("config_hash") == wanted_hash else None
+
+
+def _flat(value, prefix: str = "") -> dict[str, object]:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    return {k: v for key, item in value.items() for k, v in _flat(item, f"{prefix}.{key}" if prefix else str(key)).items()}
+
+
+def _differences(old: dict | None, new: dict) -> str:
+    if old is None:
+        return "the old build does not record its config"
+    a, b = _flat(old), _flat(new)
+    changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    shown = ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in changed[:8])
+    return shown + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
+
+
+def _refuse_to_replace(out_dir: Path, wanted: str, config: dict) -> None:
+    """Raise :class:`BuildConflict` unless ``out_dir`` is empty, absent or an unfinished build."""
+    if not out_dir.exists():
+        return
+    manifest = _manifest(out_dir)
+    if manifest is not None:
+        raise BuildConflict(
+            f"{out_dir} holds a complete build of another data config (hash {manifest.get('config_hash')}, this config: {wanted}; "
+            f"{_differences(manifest.get('config'), config)}). Runs that train on it would see their data change: "
+            f"set data.output_dir to a new directory, or delete {out_dir} if no run uses it")
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in BUILD_FILES)
+    if foreign:
+        raise BuildConflict(f"{out_dir} holds files that are not a data build ({', '.join(foreign[:5])}): a build replaces the whole directory; "
+                            f"set data.output_dir to a new or empty directory")
+
+
+@contextmanager
+def build_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``.<name>.lock`` beside ``out_dir``: one builder of a directory at a time, the others wait."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_dir.parent / f".{out_dir.name}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _waiting_for_lock(out_dir)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _waiting_for_lock(out_dir: Path) -> None:
+    print(f"cj2 build_data: another process is building {out_dir}; waiting for it to finish", file=sys.stderr)
 
 
 def _records(name: str, component, seed: int) -> Iterator:
@@ -114,7 +196,7 @@ def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Qua
             elif mixture.is_duplicate(outcome.content_hash):
                 quarantine.add(RejectedRow(name, outcome.file, outcome.row, "duplicate", "same question and responses as an earlier row"), stats)
             else:
-                stats.keep(outcome.tokens)
+                stats.keep(outcome.tokens, outcome.verdicts)
                 mixture.add(name, outcome.content_hash, outcome.samples, outcome.refs)
         progress.update(task, completed=stats.rows_in, description=f"{name}: {stats.kept} kept, {stats.rows_in - stats.kept} rejected")
     limit = component.max_reject_fraction if component.max_reject_fraction is not None else cfg.data.max_reject_fraction
@@ -157,17 +239,34 @@ def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool
     """Build ``cfg.data`` into ``cfg.data.output_dir`` (or return the complete build already there).
 
     ``pack=False`` stops after the JSONL splits (no tokenized shards; the build is not marked
-    complete, so a later call with ``pack=True`` builds again).
+    complete, so a later call with ``pack=True`` builds again). ``force`` rebuilds, and replaces
+    a complete build of another config (:class:`BuildConflict` without it).
     """
-    from rich.progress import Progress
-
     out_dir = Path(cfg.data.output_dir)
     wanted = config_hash(cfg)
     if not force and completed_build(out_dir, wanted):
         return out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "build.json").unlink(missing_ok=True)
-    shutil.rmtree(out_dir / ".work", ignore_errors=True)  # left by a build that stopped
+    with build_lock(out_dir):
+        if not force and completed_build(out_dir, wanted):  # built by the process we waited for
+            return out_dir
+        config = hashed_config(cfg)
+        if not force:
+            _refuse_to_replace(out_dir, wanted, config)
+        staging = out_dir.parent / f".{out_dir.name}.building"
+        shutil.rmtree(staging, ignore_errors=True)  # left by a build that stopped
+        staging.mkdir()
+        stats = _build_into(staging, cfg, teacher, show_progress, pack)
+        if pack:
+            manifest = {"config_hash": wanted, "version": BUILD_VERSION, "config": config, "stats": stats}
+            atomic_write_text(staging / "build.json", json.dumps(manifest, indent=2))
+        replace_dir(staging, out_dir)
+    return out_dir
+
+
+def _build_into(out_dir: Path, cfg, teacher, show_progress: bool, pack: bool) -> dict:
+    """Every build output but build.json, written into the empty ``out_dir``; returns the statistics."""
+    from rich.progress import Progress
+
     mixture = Mixture(out_dir / ".work", cfg.data.seed)
     quarantine = Quarantine(out_dir / "quarantine.jsonl")
     components: dict[str, ComponentStats] = {}
@@ -193,10 +292,7 @@ def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool
     from cj2.data.process import worker_tokenizer
     from cj2.data.stats import write_stats
 
-    stats = write_stats(out_dir, cfg, components, splits, packed, text_encoder(worker_tokenizer(cfg.model.tokenizer)).name)
-    if pack:
-        atomic_write_text(out_dir / "build.json", json.dumps({"config_hash": wanted, "version": BUILD_VERSION, "stats": stats}, indent=2))
-    return out_dir
+    return write_stats(out_dir, cfg, components, splits, packed, text_encoder(worker_tokenizer(cfg.model.tokenizer)).name)
 
 
 def _pool(cfg):
@@ -223,7 +319,7 @@ def run(cfg) -> dict:
 
     try:
         out_dir = build_mixture(cfg)
-    except (TooManyRejects, SourceError) as e:
+    except (TooManyRejects, SourceError, BuildConflict) as e:
         # The user fixes data or a config entry, not the code: one clear message, no traceback.
         print(f"cj2 build_data: {e}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -6,8 +6,12 @@ judgment only when its verdict is the known answer:
 - ``rejudge`` (public judge data): rows dated before ``data.date_cutoff`` are re-judged by the
   teacher and kept where its verdict matches the human label; rows on or after it are re-rendered
   with a randomly drawn template (``retemplate``). Without a date field every row is re-judged.
-- ``rft`` (reward data): the teacher writes ``sample.n`` candidates; the first whose verdict
-  matches the label is kept.
+- ``rft`` (reward data): the teacher writes ``sample.n`` candidates; the first ``sample.accept_cap``
+  (M) whose verdict matches the label are kept.
+
+On every step a judgment counts only when complete (cj2.data.judgment_check: the CoT format's
+seven keys, in order, non-empty); a row whose agreeing judgments are all incomplete is rejected
+with the incompleteness reason instead of ``teacher_disagrees``.
 - ``synthesize`` on a ``knowledge`` component: a model answer (the row's ``response``, or one the
   engine writes) is graded against the gold answer by extraction; the teacher judges correctness
   and is kept where it agrees.
@@ -21,10 +25,12 @@ with their judgments (``meta.variants``) so the workers only render and count to
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 
 from cj2.data.answers import is_correct
+from cj2.data.judgment_check import incomplete_reason
 from cj2.data.positions import orient, seeded_unit
 from cj2.data.records import JudgeExample, RejectedRow
 from cj2.data.templates import get_template
@@ -69,19 +75,31 @@ class Curator:
         oriented = [(index, ex, orient(ex, self.cfg.data.swap_positions, self.seed, index, None)) for index, ex in rows]
         flat = [variant for _, _, variants in oriented for variant in variants]
         outputs = iter(self._generate([template.messages(v) for v in flat], [v.id + str(v.meta.get("swapped", False)) for v in flat], n, "judge"))
+        cap = self.cfg.sample.accept_cap  # M, as launch/sample.py keeps it
         result: dict[int, JudgeExample | RejectedRow] = {}
         for index, ex, variants in oriented:
-            judged = []
-            for variant in variants:
-                candidates = next(outputs)
-                accepted = next((c for c in candidates if parse(template.verdict_format, c).label == variant.label), None)
-                if accepted is not None:
-                    judged.append(replace(variant, template=template.name, meta=dict(variant.meta, judgment=accepted)))
-            if len(judged) == len(variants):
+            judged, refused, every_order = [], Counter(), True
+            for variant in variants:  # every order's candidates are read, to stay aligned with the next row's
+                accepted = []
+                for candidate in next(outputs):
+                    if parse(template.verdict_format, candidate).label != variant.label:
+                        continue
+                    incomplete = incomplete_reason(template.verdict_format, candidate)
+                    if incomplete:
+                        refused[incomplete[0]] += 1
+                    else:
+                        accepted.append(candidate)
+                every_order = every_order and bool(accepted)
+                judged += [replace(variant, template=template.name, meta=dict(variant.meta, judgment=c)) for c in (accepted[:cap] if cap > 0 else accepted)]
+            if every_order:
                 result[index] = replace(ex, template=template.name, meta=dict(ex.meta, variants=judged))
             else:
-                result[index] = RejectedRow(self.component_name, str(ex.meta.get("file", self.component_name)), int(ex.meta.get("row", 0)),
-                                            "teacher_disagrees", f"no teacher judgment ({n} per order) states the label {ex.label!r}")
+                where = str(ex.meta.get("file", self.component_name)), int(ex.meta.get("row", 0))
+                if refused:  # the teacher agreed, but only in judgments that skip part of the analysis
+                    reason = refused.most_common(1)[0][0]
+                    result[index] = RejectedRow(self.component_name, *where, reason, f"every teacher judgment stating {ex.label!r} is incomplete ({dict(refused)})")
+                else:
+                    result[index] = RejectedRow(self.component_name, *where, "teacher_disagrees", f"no teacher judgment ({n} per order) states the label {ex.label!r}")
         return result
 
     def _recent(self, example: JudgeExample) -> bool:

@@ -48,6 +48,7 @@ class Kept:
     samples: list[str]  # TrainingSample dicts as JSON lines (serialized here, in the worker)
     refs: list[str]  # where each sample's ids are in the token spool
     tokens: list[int]
+    verdicts: list[str | None]  # each sample's stated verdict (the build's A/B balance)
     file: str  # where the row came from, for the quarantine entry if it turns out a duplicate
     row: int
 
@@ -125,7 +126,7 @@ def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | Tra
             continue
         refs = [spool.append(t, reason) for t, reason in zip(samples, reasons, strict=True)]
         file, row = _origin(spec, record)
-        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples], file, row))
+        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples], [s.verdict for s in out], file, row))
     spool.flush()
     return outcomes
 

@@ -11,11 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cj2.data.judgment_check import INCOMPLETE_REASONS
 from cj2.data.records import RejectedRow
 
 # Rows dropped by design (curation, dedup, a template that cannot state the label), not for bad
 # input: quarantined and counted like the rest, but they do not count toward max_reject_fraction.
-FILTER_REASONS = frozenset({"teacher_disagrees", "duplicate", "label_not_in_template"})
+FILTER_REASONS = frozenset({"teacher_disagrees", "duplicate", "label_not_in_template", *INCOMPLETE_REASONS})
 
 
 class TooManyRejects(RuntimeError):
@@ -33,9 +34,12 @@ class ComponentStats:
     selected: int = 0  # samples in the mixture after weights / num_samples
     # tokens per sample -> count, for the length plot (bounded by seq_length, so memory stays flat)
     lengths: Counter = field(default_factory=Counter)
+    # the stated verdict of every kept sample: a pairwise component should be half A, half B
+    verdicts: Counter = field(default_factory=Counter)
 
-    def keep(self, sample_tokens: list[int]) -> None:
+    def keep(self, sample_tokens: list[int], verdicts: list[str | None] = ()) -> None:
         self.rows_in += 1
+        self.verdicts.update(v for v in verdicts if v is not None)
         self.kept += 1
         self.samples += len(sample_tokens)
         self.tokens += sum(sample_tokens)
@@ -64,9 +68,16 @@ class ComponentStats:
                 f"data.components.{self.name}.max_reject_fraction."
             )
 
+    @property
+    def a_share(self) -> float | None:
+        """Verdict A among the kept samples that state A or B (None without any): the position balance."""
+        pairs = self.verdicts["A"] + self.verdicts["B"]
+        return round(self.verdicts["A"] / pairs, 4) if pairs else None
+
     def as_dict(self) -> dict:
         return {"rows_in": self.rows_in, "kept": self.kept, "rejected": dict(self.rejected.most_common()),
-                "samples": self.samples, "selected": self.selected, "tokens": self.tokens}
+                "samples": self.samples, "selected": self.selected, "tokens": self.tokens,
+                "verdicts": dict(sorted(self.verdicts.items())), "a_share": self.a_share}
 
 
 class Quarantine:

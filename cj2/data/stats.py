@@ -72,11 +72,12 @@ def print_summary(stats: dict, out_dir: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"mixture {stats['mixture']}: {stats['splits']['train']} train / {stats['splits']['valid']} valid samples")
-    for column in ("component", "rows in", "kept", "rejected (by reason)", "selected", "tokens"):
+    for column in ("component", "rows in", "kept", "rejected (by reason)", "selected", "tokens", "verdict A share"):
         table.add_column(column, justify="left" if column.startswith(("component", "rejected")) else "right")
     for name, c in stats["components"].items():
         reasons = ", ".join(f"{r} {n}" for r, n in c["rejected"].items()) or "-"
-        table.add_row(name, str(c["rows_in"]), str(c["kept"]), reasons, str(c["selected"]), f"{c['tokens']:,}")
+        share = "-" if c.get("a_share") is None else f"{c['a_share']:.1%}"
+        table.add_row(name, str(c["rows_in"]), str(c["kept"]), reasons, str(c["selected"]), f"{c['tokens']:,}", share)
     console = Console()
     console.print(table)
     console.print(f"written to {out_dir} (stats.json, lengths.png, quarantine.jsonl, train/ and valid/ packed shards)")

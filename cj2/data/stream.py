@@ -4,9 +4,9 @@ The order is a fixed function of (seed, epoch): a permutation of all rows per ep
 concatenated. The only state is how many rows have been consumed, saved with every checkpoint,
 so a resumed run reads exactly the rows an uninterrupted run would have read next.
 
-:func:`collate` turns rows into the model's micro-batch: positions restart at every sample, the
-attention mask is causal inside each sample and blocks attention across samples, and every
-learned token carries its sample's weight.
+:func:`collate` turns rows into the model's micro-batch: one packed sequence whose sample
+boundaries (``cu_seqlens``) keep attention inside each sample and restart RoPE positions, and
+in which every learned token carries its sample's weight.
 """
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ class Denominators:
     pg: float  # samples with a usable verdict
     loss_tokens: int
     real_tokens: int
+    # Sum over samples of length^2: the (query, key) pairs packed attention really computes
+    # (a full-row formula would count seq_length^2 per row), for MFU.
+    attention_pairs: int = 0
 
 
 def denominators(dataset: PackedDataset, rows: Sequence[int], average: str) -> Denominators:
@@ -79,56 +82,78 @@ def denominators(dataset: PackedDataset, rows: Sequence[int], average: str) -> D
     samples = int(sum((t["loss_tokens"] > 0).sum() for t in tables))
     verdicts = int(sum((t["verdict"] >= 0).sum() for t in tables))
     real = int(sum(t["length"].sum() for t in tables))
+    pairs = int(sum((t["length"].astype(np.int64) ** 2).sum() for t in tables))
     return Denominators(
         sft=float(loss_tokens if average == "token" else samples),
         pg=float(verdicts),
         loss_tokens=loss_tokens,
         real_tokens=real,
+        attention_pairs=pairs,
     )
 
 
 def collate(dataset: PackedDataset, rows: Sequence[int], average: str) -> dict[str, torch.Tensor]:
-    """The micro-batch of ``rows``: model inputs, next-token labels, CE weights and verdicts."""
-    from cj2.models.attention import block_causal_mask
+    """The micro-batch of ``rows`` as ONE packed sequence (megatron's THD layout): the rows are
+    laid end to end into ``[1, len(rows) * seq_length]`` token ids, and ``cu_seqlens`` marks where
+    every sample (and every run of padding) starts, so attention stays inside each sample and
+    RoPE positions restart at every sample. No ``[S, S]`` mask is ever built.
 
+    Besides ids, positions and ``cu_seqlens`` / ``max_seqlen``: next-token labels, per-token CE
+    weights, one entry per verdict (row 0 of the packed sequence, the logit position that
+    predicts it, y*, y-, the sample's weight), and the positions whose logits a loss needs
+    (``logit_pos``; ``verdict_slot`` is each verdict's index among them).
+    """
     b, s = len(rows), dataset.seq_length
     tokens = np.full((b, s), dataset.pad_id, dtype=np.int64)
     positions = np.zeros((b, s), dtype=np.int64)
-    segments = np.zeros((b, s), dtype=np.int64)  # 0: padding; sample j of a row: j + 1
     weight = np.zeros((b, s), dtype=np.float32)  # CE weight of predicting token t (index t)
-    verdicts: dict[str, list] = {"row": [], "pos": [], "label": [], "opposite": [], "weight": []}
+    bounds = [0]
+    verdicts: dict[str, list] = {"pos": [], "label": [], "opposite": [], "weight": []}
     for i, row in enumerate(rows):
         row_tokens, row_mask = dataset.row_arrays(row)
         tokens[i] = row_tokens
         table = dataset.row_samples(row)
-        end = 0
+        offset, end = i * s, 0
         for j in range(len(table["start"])):
             start, n, w = int(table["start"][j]), int(table["length"][j]), float(table["weight"][j])
+            if start > end:  # a gap before this sample is a segment of its own
+                bounds.append(offset + start)
+                positions[i, end:start] = np.arange(start - end)
             end = start + n
+            bounds.append(offset + end)
             positions[i, start:end] = np.arange(n)
-            segments[i, start:end] = j + 1
             learned = row_mask[start:end].astype(np.float32)
             per_token = w if average == "token" else w / max(float(learned.sum()), 1.0)
             weight[i, start:end] = learned * per_token
             if table["verdict"][j] >= 0:
-                verdicts["row"].append(i)
-                verdicts["pos"].append(start + int(table["verdict"][j]) - 1)  # logits there predict it
+                verdicts["pos"].append(offset + start + int(table["verdict"][j]) - 1)  # logits there predict it
                 verdicts["label"].append(int(table["label"][j]))
                 verdicts["opposite"].append(int(table["opposite"][j]))
                 verdicts["weight"].append(w)
-        positions[i, end:] = np.arange(s - end)
-    segments_t = torch.from_numpy(segments)
+        if end < s:  # trailing padding: one segment, attending only to itself
+            positions[i, end:] = np.arange(s - end)
+            bounds.append(offset + s)
+    cu_seqlens = np.asarray(bounds, dtype=np.int32)
     labels = np.concatenate([tokens[:, 1:], np.full((b, 1), dataset.pad_id)], axis=1)
     # Position t predicts token t + 1: shift the weights one left. A sample's first token is
-    # always prompt (weight 0), so no position predicts across a sample boundary.
-    token_weight = np.concatenate([weight[:, 1:], np.zeros((b, 1), dtype=np.float32)], axis=1)
+    # always prompt (weight 0), so no position predicts across a sample boundary, and a row's
+    # last position predicts nothing (its label is padding, its weight 0).
+    token_weight = np.concatenate([weight[:, 1:], np.zeros((b, 1), dtype=np.float32)], axis=1).reshape(-1)
+    # Where the loss needs logits (learned tokens and verdicts), found here on the CPU so the
+    # device never waits on a data-dependent nonzero (cj2.train.selected_logits).
+    needed = token_weight > 0
+    needed[verdicts["pos"]] = True
+    logit_pos = np.flatnonzero(needed)
     return {
-        "tokens": torch.from_numpy(tokens),
-        "position_ids": torch.from_numpy(positions),
-        "attention_mask": block_causal_mask(segments_t),
-        "labels": torch.from_numpy(labels),
-        "token_weight": torch.from_numpy(token_weight),
-        "verdict_row": torch.tensor(verdicts["row"], dtype=torch.long),
+        "tokens": torch.from_numpy(tokens.reshape(1, -1)),
+        "position_ids": torch.from_numpy(positions.reshape(1, -1)),
+        "cu_seqlens": torch.from_numpy(cu_seqlens),
+        "max_seqlen": int(np.diff(cu_seqlens).max()),
+        "labels": torch.from_numpy(labels.reshape(1, -1)),
+        "token_weight": torch.from_numpy(token_weight.reshape(1, -1)),
+        "logit_pos": torch.from_numpy(logit_pos),
+        "verdict_slot": torch.from_numpy(np.searchsorted(logit_pos, np.asarray(verdicts["pos"], dtype=np.int64))),
+        "verdict_row": torch.zeros(len(verdicts["pos"]), dtype=torch.long),
         "verdict_pos": torch.tensor(verdicts["pos"], dtype=torch.long),
         "verdict_label": torch.tensor(verdicts["label"], dtype=torch.long),
         "verdict_opposite": torch.tensor(verdicts["opposite"], dtype=torch.long),

@@ -14,6 +14,7 @@ from collections import Counter
 from cj2.eval.files import EvalInputError, read_records
 from cj2.eval.pairwise_bench import PairItem, evaluate_pairwise
 from cj2.eval.pairwise_bench import requests as pair_requests
+from cj2.eval.pairwise_metric import tie_report
 from cj2.eval.verdict_source import ParseFn
 
 REQUIRED = ("question", "response_a", "response_b", "label")
@@ -64,6 +65,7 @@ def load_items(eval_cfg) -> list[PairItem]:
     absent = [f for f in REQUIRED if f not in fields]
     if absent:
         raise EvalInputError("eval.fields", f"no source column for {', '.join(absent)} (e.g. eval.fields.question=instruction)")
+    # Keys as text: Hydra gives integer keys for label_map={0: A}, the data's labels are matched as text.
     label_map = {str(k): v for k, v in dict(eval_cfg.label_map).items()}
     items = []
     for row, record in read_records(path)[: eval_cfg.limit]:
@@ -84,5 +86,24 @@ def requests(eval_cfg) -> list[dict]:
     return pair_requests(load_items(eval_cfg), eval_cfg)
 
 
+TIES = ("skip", "score")
+
+
 def evaluate(eval_cfg, predictions_path: str, parse: ParseFn):
-    return evaluate_pairwise(eval_cfg.name, load_items(eval_cfg), eval_cfg, predictions_path, parse)
+    if eval_cfg.ties not in TIES:
+        raise EvalInputError("eval.ties", f"expected one of {', '.join(TIES)}, got {eval_cfg.ties!r}")
+    result = evaluate_pairwise(eval_cfg.name, load_items(eval_cfg), eval_cfg, predictions_path, parse)
+    judgments = result.judgments
+    groups = sorted({j.group for j in judgments if j.group})
+    ties = {"overall": tie_report(judgments), "groups": {g: tie_report([j for j in judgments if j.group == g]) for g in groups}}
+    result.metrics["ties"] = ties
+    if eval_cfg.ties == "score":
+        overall = ties["overall"]
+        headline = "agreement" if "agreement" in overall else "accuracy_with_ties"
+        result.headline_name, result.headline = headline, overall[headline]
+        result.metrics["accuracy"] = overall["accuracy_with_ties"]
+        result.rows = [{"group": name, **report} for name, report in [*ties["groups"].items(), ("all", overall)]]
+        result.group_scores = {g: r[headline] for g, r in ties["groups"].items()} or {"all": overall[headline]}
+        result.notes = [n for n in result.notes if "tie label" not in n]
+        result.notes.append(f"ties scored (eval.ties=score): {overall['tie_items']} tie-labelled item(s); a tie is right only when the judge says tie")
+    return result

@@ -26,36 +26,81 @@ BENCHMARKS = {
 }
 
 
-def benchmark_module(name: str):
+def benchmark_module(name: str, eval_cfg=None):
+    """The benchmark's module; any other name with eval.fields set is a generic pairwise set (config only)."""
     if name not in BENCHMARKS:
-        raise EvalInputError("eval.name", f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+        if eval_cfg is not None and eval_cfg.fields:
+            return importlib.import_module("cj2.eval.generic_pairwise")
+        raise EvalInputError("eval.name", f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)} (or set eval.fields for your own pairwise set)")
     return importlib.import_module(BENCHMARKS[name])
 
 
-def run_judge_on_benchmark(cfg, bench) -> str:
-    """Judge every request of the benchmark with eval.model; return the saved predictions file."""
-    from cj2.eval.inference import build_judge, generate_texts
+def run_label(eval_cfg) -> str:
+    """The benchmark's name, with the style requirement when one is appended (its own store, predictions and scores)."""
+    return f"{eval_cfg.name}+{eval_cfg.style_suffix}" if eval_cfg.style_suffix else eval_cfg.name
+
+
+def run_judge_on_benchmark(cfg, bench, judge=None) -> str:
+    """Judge every request of the benchmark with eval.model; return the saved predictions file.
+
+    Judgments are stored as they complete (cj2.eval.stored_judging): rerunning a killed
+    evaluation judges only the requests it had not finished. ``judge`` (an engine factory, e.g.
+    :class:`cj2.eval.stored_judging.LazyJudge`) lets several runs share one model; the caller closes it.
+    """
     from cj2.eval.predictions import write_predictions
+    from cj2.eval.stored_judging import LazyJudge, judge_requests, store_dir
 
     requests = bench.requests(cfg.eval)
-    engine = build_judge(cfg.eval)
+    engine = judge or LazyJudge(cfg.eval)
     try:
-        texts = generate_texts(engine, [r["messages"] for r in requests], cfg.eval, description=f"judging {cfg.eval.name}")
+        texts = judge_requests(requests, cfg.eval, store_dir(cfg.run_dir, run_label(cfg.eval)), engine)
     finally:
-        engine.close()
-    path = Path(cfg.run_dir) / f"predictions_{cfg.eval.name}.jsonl"
+        if judge is None:
+            engine.close()
+    path = Path(cfg.run_dir) / f"predictions_{run_label(cfg.eval)}.jsonl"
     write_predictions(path, ({**r["key"], "prediction": t} for r, t in zip(requests, texts, strict=True)))
     return str(path)
 
 
-def evaluate(cfg, parse=None) -> EvalResult:
-    from cj2.eval.verdict_source import default_parse
+def evaluate(cfg, parse=None, judge=None) -> EvalResult:
+    from cj2.eval.official_parsers import parser_for
 
-    bench = benchmark_module(cfg.eval.name)
+    bench = benchmark_module(cfg.eval.name, cfg.eval)
+    configured_parse = parser_for(cfg.eval.parser)  # checked before a long judging run, not after
     if not cfg.eval.predictions and not cfg.eval.model:
         raise EvalInputError("eval.predictions", "nothing to score: set eval.predictions=FILE (saved outputs) or eval.model=... (a judge to run)")
-    predictions = cfg.eval.predictions or run_judge_on_benchmark(cfg, bench)
-    return bench.evaluate(cfg.eval, predictions, parse or default_parse())
+    if cfg.eval.style_suffix is not None and cfg.eval.name == "judgerbenchv2":
+        raise EvalInputError("eval.style_suffix", "judgerbenchv2 keeps its published prompt; style requirements apply to the pairwise benchmarks (rewardbench ...)")
+    predictions = cfg.eval.predictions or run_judge_on_benchmark(cfg, bench, judge)
+    result = bench.evaluate(cfg.eval, predictions, parse or configured_parse)
+    return with_protocol(result, cfg.eval)
+
+
+def with_protocol(result: EvalResult, eval_cfg) -> EvalResult:
+    """Record which prompt and which parser produced the numbers, in OUT.json and the report."""
+    from cj2.eval.pairwise_bench import verdict_format_of
+
+    if result.benchmark == "judgerbenchv2":
+        prompt, verdict_format = "judgerbenchv2", "judgerbench_en/judgerbench_cn"
+    else:
+        prompt, verdict_format = eval_cfg.template, verdict_format_of(eval_cfg)
+    result.protocol = {"prompt": prompt, "verdict_format": verdict_format, "parser": eval_cfg.parser, "unparsed": result.unparsed}
+    if eval_cfg.style_suffix:
+        from cj2.eval.robustness import style_text
+
+        result.protocol["style_suffix"] = {"name": eval_cfg.style_suffix, "text": style_text(eval_cfg.style_suffix)}
+    result.metrics = {"protocol": result.protocol, **result.metrics, "position": position_report(result.judgments)}
+    return result
+
+
+def position_report(judgments) -> dict:
+    """Every pairwise benchmark's position-bias block: verdict-A rate against gold-A rate, accuracy by gold side, swap consistency."""
+    from cj2.eval.pairwise_metric import position_bias, swap_consistency
+
+    report = dict(position_bias(judgments))
+    if any(j.swapped for j in judgments):
+        report.update(swap_consistency(judgments))
+    return report
 
 
 def write_outputs(cfg, result: EvalResult) -> Path:
@@ -63,7 +108,7 @@ def write_outputs(cfg, result: EvalResult) -> Path:
     from cj2.eval.report import markdown_report
     from cj2.utils.atomic import atomic_write_text
 
-    output = Path(cfg.eval.output or Path(cfg.run_dir) / f"eval_{cfg.eval.name}.json")
+    output = Path(cfg.eval.output or Path(cfg.run_dir) / f"eval_{run_label(cfg.eval)}.json")
     atomic_write_text(output, json.dumps(result.metrics, indent=2, ensure_ascii=False) + "\n")
     report_dir = Path(cfg.eval.report_dir or output.parent)
     atomic_write_text(report_dir / f"{output.stem}.md", markdown_report(result))

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cj2.eval.files import EvalInputError
+from cj2.eval.official_parsers import OPENCOMPASS_CHOICE, choice_marker_absent
+from cj2.eval.opencompass_prompts import choice_messages
 from cj2.eval.pairwise_metric import PairJudgment, pairwise_report, unswap
 from cj2.eval.predictions import Prediction, read_predictions
 from cj2.eval.prompts import get_template, render
@@ -30,14 +32,40 @@ class PairItem:
     extra: dict[str, str] = field(default_factory=dict)  # benchmark-specific keys (bon group, goal ...)
 
 
+def verdict_format_of(eval_cfg) -> str:
+    """eval.verdict_format when set, else the verdict format eval.template asks for."""
+    if eval_cfg.verdict_format:
+        return eval_cfg.verdict_format
+    if eval_cfg.template == OPENCOMPASS_CHOICE:
+        return OPENCOMPASS_CHOICE
+    try:
+        return get_template(eval_cfg.template).verdict_format
+    except ValueError as e:
+        raise EvalInputError("eval.template", str(e)) from None
+
+
+def prompt_renderer(eval_cfg):
+    """(question, [response A, response B]) -> chat messages for eval.template."""
+    if eval_cfg.template == OPENCOMPASS_CHOICE:
+        return lambda question, responses: choice_messages(question, *responses)
+    try:
+        template = get_template(eval_cfg.template)
+    except ValueError as e:
+        raise EvalInputError("eval.template", str(e)) from None
+    return lambda question, responses: render(template, question, responses)
+
+
 def requests(items: Sequence[PairItem], eval_cfg) -> list[dict]:
-    template = get_template(eval_cfg.template)
+    from cj2.eval.robustness import styled_question
+
+    messages = prompt_renderer(eval_cfg)
     orders = (False, True) if eval_cfg.swap else (False,)
     out = []
     for index, item in enumerate(items):
+        question = styled_question(item.question, eval_cfg.style_suffix)
         for swapped in orders:
             responses = [item.response_b, item.response_a] if swapped else [item.response_a, item.response_b]
-            out.append({"key": {"index": index, "swapped": swapped}, "messages": render(template, item.question, responses)})
+            out.append({"key": {"index": index, "swapped": swapped}, "messages": messages(question, responses)})
     return out
 
 
@@ -64,7 +92,17 @@ def check_indices(items: Sequence[PairItem], predictions: Mapping[tuple, Predict
 def read_judgments(items: Sequence[PairItem], eval_cfg, predictions_path: str, parse: ParseFn) -> tuple[list[PairJudgment], int]:
     predictions = read_predictions(predictions_path, with_scenario=False)
     check_indices(items, predictions, predictions_path)
-    return judge_items(items, predictions, parse, eval_cfg.verdict_format, eval_cfg.swap)
+    return judge_items(items, predictions, parse, verdict_format_of(eval_cfg), eval_cfg.swap)
+
+
+def protocol_notes(eval_cfg, predictions_path: str) -> tuple[dict, list[str]]:
+    """How many verdicts came from the published Choice rule's first-character fallback (official parser)."""
+    if verdict_format_of(eval_cfg) != OPENCOMPASS_CHOICE or eval_cfg.parser != "official":
+        return {}, []
+    texts = [p.text for p in read_predictions(predictions_path, with_scenario=False).values()]
+    fallback = sum(choice_marker_absent(t) for t in texts)
+    notes = [f"{fallback} output(s) without a '\"Choice\": \"Model ' marker: OpenCompass's rule reads their first character as the choice (eval.parser=official)"] if fallback else []
+    return {"choice_marker_absent": fallback}, notes
 
 
 def accuracy_rows(report: dict, label: str = "group") -> list[dict]:
@@ -86,16 +124,17 @@ def evaluate_pairwise(benchmark: str, items: Sequence[PairItem], eval_cfg, predi
     report = pairwise_report(judgments)
     original = report["original"]
     notes = [f"{original['skipped_ties']} item(s) with a tie label are not scored"] if original["skipped_ties"] else []
+    fallback, fallback_notes = protocol_notes(eval_cfg, predictions_path)
     return EvalResult(
         benchmark=benchmark,
         headline_name="accuracy",
         headline=original["accuracy"],
-        metrics={"benchmark": benchmark, "accuracy": original["accuracy"], "missing": missing, **report},
+        metrics={"benchmark": benchmark, "accuracy": original["accuracy"], "missing": missing, **fallback, **report},
         rows=accuracy_rows(report),
         group_scores={g: c["accuracy"] for g, c in report.get("groups", {}).items()} or {"all": original["accuracy"]},
         judgments=judgments,
         unparsed=report["overall"]["unparsed"],
         missing=missing,
         total=report["overall"]["judged"],
-        notes=notes,
+        notes=notes + fallback_notes,
     )

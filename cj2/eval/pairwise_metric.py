@@ -120,3 +120,36 @@ def group_judgments(judgments: Iterable[PairJudgment]) -> dict[str, list[PairJud
     for j in judgments:
         out[j.group].append(j)
     return dict(out)
+
+
+def _share(hits: int, total: int) -> float:
+    return 100.0 * hits / total if total else 0.0
+
+
+def tie_report(judgments: Sequence[PairJudgment]) -> dict:
+    """Accuracy with and without tie-labelled items, and Auto-J's agreement when both orders were judged.
+
+    With ties, a tie-labelled item is right only when the judge says tie (and an A/B item only
+    on its side). Auto-J (GAIR-NLP/auto-j codes/leaderboard/pairwise_eval.py, type "pairwise"):
+    ``agreement`` = items whose two verdicts (swapped one mapped back) agree AND equal the label,
+    over ALL items; ``consistency`` = items whose two verdicts agree, over all items. An unparsed
+    verdict agrees with nothing (Auto-J's script requires every output to be 0, 1 or 2).
+    """
+    original = [j for j in judgments if not j.swapped]
+    without = [j for j in original if j.gold != TIE]
+    out = {
+        "items": len(original),
+        "tie_items": len(original) - len(without),
+        "accuracy_with_ties": _share(sum(j.verdict == j.gold for j in original), len(original)),
+        "accuracy_without_ties": _share(sum(j.verdict == j.gold for j in without), len(without)),
+    }
+    by_item: dict[str, dict[bool, PairJudgment]] = defaultdict(dict)
+    for j in judgments:
+        by_item[j.item][j.swapped] = j
+    both = [pair for pair in by_item.values() if len(pair) == 2]
+    if both:
+        agree = [pair for pair in both if pair[False].verdict is not None and pair[False].verdict == pair[True].verdict]
+        out["agreement"] = _share(sum(pair[False].verdict == pair[False].gold for pair in agree), len(both))
+        out["consistency"] = _share(len(agree), len(both))
+    return out
+

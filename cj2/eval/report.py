@@ -26,11 +26,17 @@ def headline_line(result: EvalResult) -> str:
     line = f"{result.benchmark}: {result.headline_name} {result.headline:.2f} over {result.total} judged item(s); unparsed {result.unparsed}"
     if result.missing:
         line += f" (of which {result.missing} had no prediction)"
+    if result.protocol:
+        p = result.protocol
+        line += f"; prompt {p['prompt']}, parser {p['parser']} ({p['verdict_format']})"
     return line
 
 
 def markdown_report(result: EvalResult) -> str:
     parts = [f"# {result.benchmark}\n", headline_line(result) + "\n", markdown_table(result.rows)]
+    position = result.metrics.get("position")
+    if position:
+        parts.append("Position bias:\n\n" + markdown_table([{"measure": k, "value": v} for k, v in position.items()]))
     if result.notes:
         parts.append("Notes:\n" + "".join(f"- {n}\n" for n in result.notes))
     return "\n".join(parts)

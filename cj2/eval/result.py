@@ -20,3 +20,5 @@ class EvalResult:
     missing: int = 0
     total: int = 0
     notes: list[str] = field(default_factory=list)
+    # prompt, verdict format, parser (official | lenient) and unparsed count; set by cj2.eval.job
+    protocol: dict[str, object] = field(default_factory=dict)

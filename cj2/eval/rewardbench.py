@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from cj2.eval.files import EvalInputError, field_of, read_records
-from cj2.eval.pairwise_bench import PairItem, read_judgments
+from cj2.eval.pairwise_bench import PairItem, protocol_notes, read_judgments
 from cj2.eval.pairwise_bench import requests as pair_requests
 from cj2.eval.pairwise_metric import pairwise_report
 from cj2.eval.result import EvalResult
@@ -19,6 +19,15 @@ from cj2.eval.rewardbench_metric import OFFICIAL_COUNTS, SECTIONS, rewardbench_s
 from cj2.eval.verdict_source import ParseFn
 
 KNOWN_SUBSETS = {s for subsets in SECTIONS.values() for s in subsets}
+
+
+def chosen_side(record, eval_cfg, path, row) -> str:
+    """Where the chosen response is shown: a row's own ``winner`` (OpenCompass's judgeeval files), else eval.chosen_position."""
+    if "winner" not in record:
+        return eval_cfg.chosen_position
+    if record["winner"] not in ("A", "B"):
+        raise EvalInputError(path, f"expected 'A' or 'B', got {record['winner']!r}", row=row, field="winner")
+    return record["winner"]
 
 
 def load_items(eval_cfg) -> list[PairItem]:
@@ -30,7 +39,7 @@ def load_items(eval_cfg) -> list[PairItem]:
     items = []
     for row, record in read_records(path)[: eval_cfg.limit]:
         chosen, rejected = field_of(record, "chosen", path, row), field_of(record, "rejected", path, row)
-        a, b, gold = (chosen, rejected, "A") if eval_cfg.chosen_position == "A" else (rejected, chosen, "B")
+        a, b, gold = (chosen, rejected, "A") if chosen_side(record, eval_cfg, path, row) == "A" else (rejected, chosen, "B")
         items.append(PairItem(str(record.get("id", row)), field_of(record, "prompt", path, row), a, b, gold, field_of(record, "subset", path, row)))
     return items
 
@@ -53,13 +62,15 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     absent = [s for s in SECTIONS if s not in scores["sections"]]
     if absent:
         notes.append(f"section(s) without data, left out of the mean: {', '.join(absent)}")
+    fallback, fallback_notes = protocol_notes(eval_cfg, predictions_path)
+    notes += fallback_notes
     rows = [{"section": name, "accuracy": value} for name, value in scores["sections"].items()]
     rows.append({"section": "score", "accuracy": scores["score"]})
     return EvalResult(
         benchmark="rewardbench",
         headline_name="score",
         headline=scores["score"],
-        metrics={"benchmark": "rewardbench", "weights": eval_cfg.rewardbench_weights, **scores, "subsets": subset_accuracy, "missing": missing, **report},
+        metrics={"benchmark": "rewardbench", "weights": eval_cfg.rewardbench_weights, **scores, "subsets": subset_accuracy, "missing": missing, **fallback, **report},
         rows=rows,
         group_scores=dict(scores["sections"]),
         judgments=judgments,

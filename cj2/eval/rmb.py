@@ -13,11 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from cj2.eval.files import EvalInputError, field_of, read_json_list
-from cj2.eval.pairwise_bench import PairItem, read_judgments
+from cj2.eval.official_parsers import OPENCOMPASS_CHOICE
+from cj2.eval.opencompass_prompts import opencompass_conversation
+from cj2.eval.pairwise_bench import PairItem, protocol_notes, read_judgments
 from cj2.eval.pairwise_bench import requests as pair_requests
 from cj2.eval.pairwise_metric import pairwise_report
 from cj2.eval.result import EvalResult
-from cj2.eval.rmb_metric import rmb_scores
+from cj2.eval.rmb_metric import GOALS, rmb_scores
 from cj2.eval.verdict_source import ParseFn
 
 
@@ -57,7 +59,10 @@ def load_items(eval_cfg) -> list[PairItem]:
             if len(parts) < 2 or parts[1] not in ("Helpfulness", "Harmlessness"):
                 raise EvalInputError(path, f"cannot read the goal from {category!r}", row=row, field="category_path")
             goal = parts[1]
-            question = conversation_text(record.get("conversation_input"), path, row)
+            turns = record.get("conversation_input")
+            question = conversation_text(turns, path, row)
+            if eval_cfg.template == OPENCOMPASS_CHOICE:
+                question = opencompass_conversation(turns)  # checked by conversation_text above
             if "bon_uid" in record:
                 uid = str(record["bon_uid"])
                 best = field_of(record, "bon_best.answer", path, row)
@@ -81,19 +86,25 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     judgments, missing = read_judgments(items, eval_cfg, predictions_path, parse)
     by_id = {item.id: item for item in items}
     original = [j for j in judgments if not j.swapped]
-    scores = rmb_scores([(j, by_id[j.item].group, by_id[j.item].extra.get("bon_uid", "")) for j in original])
+    rules = "opencompass" if eval_cfg.parser == "official" else "cj2"
+    scores = rmb_scores([(j, by_id[j.item].group, by_id[j.item].extra.get("bon_uid", "")) for j in original], rules)
+    fallback, fallback_notes = protocol_notes(eval_cfg, predictions_path)
     report = pairwise_report(judgments)
     rows = [{"part": name, "items": part["items"], "accuracy": part["accuracy"]} for name, part in scores["parts"].items()]
     rows += [{"part": k, "items": "", "accuracy": scores[k]} for k in ("pair_average", "bon_average") if k in scores]
     rows.append({"part": "score", "items": len(original), "accuracy": scores["score"]})
     notes = [f"no {kind} items: the score is the {other} average alone" for kind, other, key in (("Best-of-N", "pairwise", "bon_average"), ("pairwise", "Best-of-N", "pair_average")) if key not in scores and scores["parts"]]
+    if rules == "opencompass":
+        absent = [f"{kind}_{goal}" for kind in ("pair", "bon") for goal in GOALS if f"{kind}_{goal}" not in scores["parts"]]
+        notes.append("OpenCompass RMBEvaluator rules: unparsed pairs left out" + (f"; absent parts count 0 in the averages: {', '.join(absent)}" if absent else ""))
+    notes += fallback_notes
     if "swap" in report:
         notes.append(f"swap consistency {report['swap']['consistency']:.2f}% over {report['swap']['items_in_both_orders']} pairs")
     return EvalResult(
         benchmark="rmb",
         headline_name="score",
         headline=scores["score"],
-        metrics={"benchmark": "rmb", **scores, "missing": missing, **report},
+        metrics={"benchmark": "rmb", **scores, "missing": missing, **fallback, **report},
         rows=rows,
         group_scores={name: part["accuracy"] for name, part in scores["parts"].items()},
         judgments=judgments,

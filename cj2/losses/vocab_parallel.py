@@ -39,8 +39,10 @@ def top_k_logits(local_logits: torch.Tensor, k: int, exclude_ids: torch.Tensor) 
     local_vocab = local_logits.shape[-1]
     start, end = local_vocab_range(local_vocab)
     owned = (exclude_ids >= start) & (exclude_ids < end)
-    excluded = torch.zeros_like(local_logits, dtype=torch.bool)
-    excluded[owned, (exclude_ids[owned] - start)] = True
+    # A scatter, not boolean indexing: no data-dependent shape, so no host sync on a GPU.
+    # Rows whose excluded id lives on another rank write False (a no-op) at a clamped slot.
+    local_ids = (exclude_ids - start).clamp(0, local_vocab - 1)
+    excluded = torch.zeros_like(local_logits, dtype=torch.bool).scatter_(-1, local_ids.unsqueeze(-1), owned.unsqueeze(-1))
     candidates = local_logits.masked_fill(excluded, float("-inf"))
     local_k = min(k, local_vocab)
     values, local_ids = candidates.topk(local_k, dim=-1)

@@ -1,32 +1,51 @@
 """Megatron-core ``GPTModel`` for the Qwen2 and Llama families from a cj2 ``ModelConfig``.
 
 Qwen2 and Llama share the decoder (GQA, SwiGLU, RMSNorm, RoPE); Qwen2 adds a bias on q/k/v
-only. The local layer spec is used on CPU (and wherever Transformer Engine is missing); the
-Transformer Engine spec on a GPU that has it. Parallel state must already be initialised.
+only. The layer spec follows the attention backend (cj2.models.attention): megatron's Transformer
+Engine spec for ``te``, otherwise the local spec with cj2's packed attention and a torch norm
+that supports sequence parallelism. Parallel state must already be initialised.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 import torch
 import torch.nn.functional as F
 
 from cj2.config.schema import ModelConfig, ParallelConfig
+from cj2.models.attention import FlashAttnVarlen, PackedAttention, resolve_backend
+from cj2.models.norm import TorchNorm
+from cj2.placement import compute_device
 
 
-def use_transformer_engine() -> bool:
-    return torch.cuda.is_available() and importlib.util.find_spec("transformer_engine") is not None
+def _fused_grad_accumulation_available() -> bool:
+    """Whether the linear layers can fuse the weight-gradient accumulation (a CUDA extension)."""
+    if not torch.cuda.is_available():
+        return False
+    from megatron.core.tensor_parallel import layers
+
+    return bool(layers._grad_accum_fusion_available)
+
+
+def _recompute(mode: str) -> dict:
+    if mode == "full":
+        return {"recompute_granularity": "full", "recompute_method": "uniform", "recompute_num_layers": 1}
+    if mode == "selective":  # megatron's default selective set: core attention only
+        return {"recompute_granularity": "selective"}
+    return {}
 
 
 def transformer_config(model_cfg: ModelConfig, parallel_cfg: ParallelConfig, params_dtype: torch.dtype = torch.float32, *, initialize: bool = True):
     """The megatron ``TransformerConfig`` of a Qwen2/Llama model at ``parallel_cfg``'s layout.
 
     ``initialize=False`` skips random init (weights about to be loaded from a checkpoint).
+    On a GPU the fused kernels Megatron-Bridge's Qwen2.5 recipes use are switched on where
+    they exist: RoPE fusion (with Transformer Engine), the SwiGLU and bias-dropout fusions, and
+    gradient-accumulation fusion (when its CUDA extension is installed).
     """
     from megatron.core.transformer import TransformerConfig
 
-    recompute = {"recompute_granularity": "full", "recompute_method": "uniform", "recompute_num_layers": 1} if parallel_cfg.recompute else {}
+    on_gpu = torch.cuda.is_available()
+    te = resolve_backend(model_cfg.attention) == "te"
     return TransformerConfig(
         num_layers=model_cfg.num_layers,
         hidden_size=model_cfg.hidden_size,
@@ -53,24 +72,37 @@ def transformer_config(model_cfg: ModelConfig, parallel_cfg: ParallelConfig, par
         fp16=params_dtype == torch.float16,
         # CPU init builds the full master weight and slices it: one seed gives the same model
         # at every TP size. On GPU, per-rank init is faster and memory-bound models need it.
-        use_cpu_initialization=not torch.cuda.is_available(),
+        use_cpu_initialization=not on_gpu,
         perform_initialization=initialize,
-        **recompute,
+        # Fusions: each needs a GPU; RoPE fusion also needs Transformer Engine (CPU keeps them off).
+        apply_rope_fusion=te,
+        bias_activation_fusion=on_gpu,
+        bias_dropout_fusion=on_gpu,
+        gradient_accumulation_fusion=_fused_grad_accumulation_available(),
+        **_recompute(parallel_cfg.recompute),
     )
 
 
-def layer_spec(model_cfg: ModelConfig):
+def layer_spec(model_cfg: ModelConfig, config=None):
+    """The transformer block's spec for the resolved attention backend.
+
+    Returned as ``TransformerBlockSubmodules`` for the local spec, so that the final norm is
+    cj2's sequence-parallel-capable :class:`TorchNorm` too (megatron's ``WrappedTorchNorm``
+    refuses sequence parallelism).
+    """
     from megatron.core.models.gpt import gpt_layer_specs
 
-    if use_transformer_engine():
+    backend = resolve_backend(model_cfg.attention)
+    if backend == "te":
         return gpt_layer_specs.get_gpt_layer_with_transformer_engine_spec()
-    spec = gpt_layer_specs.get_gpt_layer_local_spec(normalization="RMSNorm")
-    if model_cfg.attention == "sdpa":
-        from cj2.models.attention import SDPAttention
+    from megatron.core.transformer.transformer_block import TransformerBlockSubmodules, get_num_layers_to_build
 
-        # Megatron's local attention materialises the s x s scores; SDPA uses fused kernels.
-        spec.submodules.self_attention.submodules.core_attention = SDPAttention
-    return spec
+    spec = gpt_layer_specs.get_gpt_layer_local_spec(normalization="RMSNorm")
+    spec.submodules.input_layernorm = TorchNorm
+    spec.submodules.pre_mlp_layernorm = TorchNorm
+    spec.submodules.self_attention.submodules.core_attention = FlashAttnVarlen if backend == "flash_attn" else PackedAttention
+    num_layers = get_num_layers_to_build(config) if config is not None else model_cfg.num_layers
+    return TransformerBlockSubmodules(layer_specs=[spec] * num_layers, layer_norm=TorchNorm)
 
 
 def build_model(
@@ -108,7 +140,7 @@ def build_model(
     with cpu_shims.cuda_tensors_stay_on_cpu():
         model = GPTModel(
             config=config,
-            transformer_layer_spec=layer_spec(model_cfg),
+            transformer_layer_spec=layer_spec(model_cfg, config),
             vocab_size=model_cfg.vocab_size,
             max_sequence_length=model_cfg.max_position_embeddings,
             pre_process=pre_process,
@@ -119,9 +151,12 @@ def build_model(
             # Logits stay split over the vocabulary across TP ranks (the losses are vocab-parallel).
             parallel_output=True,
         )
+    model.cj2_attention_backend = resolve_backend(model_cfg.attention)
     if not initialize:
         mark_tensor_parallel_params(model)
-    return model
+    # Megatron allocates its own layers on the current device; torch modules (the norms) and
+    # anything else still on the CPU follow here, so the whole model lives on one device.
+    return model.to(compute_device())
 
 
 def mark_tensor_parallel_params(model) -> None:

@@ -4,8 +4,14 @@ A checkpoint directory holds megatron's layout-agnostic sharded files plus
 ``cj2_checkpoint.json`` (format version, model architecture, the layout and dtype it was saved
 with, and the caller's ``extra`` JSON). It is written to a staging directory and renamed into
 place, so a killed job never leaves a half-written checkpoint under the final name. Loading at
-another TP/PP layout reshards; the optimizer state uses megatron's ``fully_reshardable`` format
-so it reshards too.
+another TP/PP layout reshards the model.
+
+The optimizer state is saved DP-sharded (megatron's ``dp_reshardable``, Megatron-LM's default):
+every rank writes its own shard in parallel and no rank gathers anyone else's (the
+``fully_reshardable`` format gathers the whole DP optimizer state on every rank: ~88 GB of host
+memory per rank at 7B). Such state reshards along DP only; :func:`export_portable` re-saves a
+checkpoint in the ``fully_reshardable`` format (gathered on one DP rank at a time), which loads
+at any layout.
 
 Import-light (no torch at import): the converter's launcher reads checkpoint metadata from here.
 Callers' scripts must have an ``if __name__ == "__main__":`` guard: the save starts a spawn
@@ -25,7 +31,18 @@ from cj2.utils.atomic import atomic_write_text, replace_dir
 META_FILE = "cj2_checkpoint.json"
 FORMAT = "cj2-megatron-dist"
 FORMAT_VERSION = 1
-SHARDING_METADATA = {"distrib_optim_sharding_type": "fully_reshardable"}
+DP_SHARDED = "dp_reshardable"
+PORTABLE = "fully_reshardable"
+# Checkpoints written before the optimizer format was recorded used the portable one.
+_DEFAULT_OPTIMIZER_FORMAT = PORTABLE
+
+
+def _sharding_metadata(optimizer_format: str) -> dict[str, Any]:
+    # Fresh dicts: megatron caches this layout's process groups in the metadata it is given.
+    metadata: dict[str, Any] = {"distrib_optim_sharding_type": optimizer_format}
+    if optimizer_format == PORTABLE:
+        metadata["distrib_optim_fully_reshardable_mem_efficient"] = True  # gather on DP rank 0 only
+    return metadata
 
 
 def dtype_name(dtype) -> str:
@@ -82,15 +99,20 @@ def is_checkpoint(path) -> bool:
     return (Path(path) / META_FILE).is_file()
 
 
-def _sharded_state(model, optimizer, is_loading: bool) -> dict[str, Any]:
-    # Fresh dicts: megatron caches this layout's process groups in the metadata it is given.
-    state = {"model": unwrap(model).sharded_state_dict(metadata=dict(SHARDING_METADATA))}
+def _sharded_state(model, optimizer, is_loading: bool, optimizer_format: str = DP_SHARDED) -> dict[str, Any]:
+    state = {"model": unwrap(model).sharded_state_dict(metadata=_sharding_metadata(optimizer_format))}
     if optimizer is not None:
         from cj2.cpu_shims import cuda_literals_to_cpu
 
         with cuda_literals_to_cpu():
-            state["optimizer"] = optimizer.sharded_state_dict(state["model"], is_loading=is_loading, metadata=dict(SHARDING_METADATA))
+            state["optimizer"] = optimizer.sharded_state_dict(state["model"], is_loading=is_loading, metadata=_sharding_metadata(optimizer_format))
     return state
+
+
+def _layout() -> dict[str, int]:
+    from megatron.core import parallel_state
+
+    return {"tp": parallel_state.get_tensor_model_parallel_world_size(), "pp": parallel_state.get_pipeline_model_parallel_world_size(), "dp": parallel_state.get_data_parallel_world_size()}
 
 
 def _shared_dir_barrier() -> None:
@@ -99,12 +121,13 @@ def _shared_dir_barrier() -> None:
     dist.barrier()
 
 
-def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | None = None, *, model_cfg=None) -> Path:
+def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | None = None, *, model_cfg=None, optimizer_format: str = DP_SHARDED) -> Path:
     """Save model (and optimizer) state from every rank; returns the final directory.
 
     ``extra`` (JSON-serialisable: step, data position, ...) is stored in the metadata file and
     returned by :func:`load_checkpoint`. ``model_cfg`` names the architecture in the metadata;
-    without it the architecture is read off the model.
+    without it the architecture is read off the model. ``optimizer_format``: ``dp_reshardable``
+    (parallel, DP-sharded; the default) or ``fully_reshardable`` (portable to any layout).
     """
     import torch.distributed as dist
     from megatron.core import dist_checkpointing, parallel_state
@@ -118,7 +141,14 @@ def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | Non
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
     _shared_dir_barrier()
-    dist_checkpointing.save(_sharded_state(model, optimizer, is_loading=False), str(staging))
+    if optimizer_format not in (DP_SHARDED, PORTABLE):
+        raise ValueError(f"optimizer_format={optimizer_format!r}: choose {DP_SHARDED} or {PORTABLE}")
+    # Fully parallel: every rank writes its own part (no rank-0 funnel for replicated tensors).
+    from megatron.core.dist_checkpointing.strategies.fully_parallel import FullyParallelSaveStrategyWrapper
+    from megatron.core.dist_checkpointing.strategies.torch import TorchDistSaveShardedStrategy
+
+    strategy = FullyParallelSaveStrategyWrapper(TorchDistSaveShardedStrategy("torch_dist", 1), parallel_state.get_data_parallel_group(with_context_parallel=True))
+    dist_checkpointing.save(_sharded_state(model, optimizer, is_loading=False, optimizer_format=optimizer_format), str(staging), sharded_strategy=strategy)
     _shared_dir_barrier()
     if dist.get_rank() == 0:
         inner = unwrap(model)
@@ -127,7 +157,8 @@ def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | Non
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "model": architecture,
-            "layout": {"tp": parallel_state.get_tensor_model_parallel_world_size(), "pp": parallel_state.get_pipeline_model_parallel_world_size(), "dp": parallel_state.get_data_parallel_world_size()},
+            "layout": _layout(),
+            "optimizer_format": optimizer_format if optimizer is not None else None,
             "params_dtype": dtype_name(next(inner.parameters()).dtype),
             "has_optimizer": optimizer is not None,
             "extra": extra or {},
@@ -163,14 +194,40 @@ def load_checkpoint(ckpt_dir, model, optimizer=None) -> dict[str, Any]:
     check_compatible(meta, model, ckpt_dir)
     if optimizer is not None and not meta.get("has_optimizer"):
         raise CheckpointError(f"{ckpt_dir}: holds no optimizer state (saved for inference/conversion); load the model only")
+    optimizer_format = meta.get("optimizer_format") or _DEFAULT_OPTIMIZER_FORMAT
     if optimizer is not None:
+        from cj2.models import megatron_fixes
+
+        _check_optimizer_layout(meta, optimizer_format, ckpt_dir)
+        megatron_fixes.apply()
         _ensure_adam_state(optimizer)
-    state = dist_checkpointing.load(_sharded_state(model, optimizer, is_loading=True), str(ckpt_dir))
+    state = dist_checkpointing.load(_sharded_state(model, optimizer, is_loading=True, optimizer_format=optimizer_format), str(ckpt_dir))
     unwrap(model).load_state_dict(state["model"])
     if optimizer is not None:
         optimizer.load_state_dict(state["optimizer"])
         _unshare_adam_steps(optimizer)
     return meta.get("extra", {})
+
+
+def _check_optimizer_layout(meta: dict[str, Any], optimizer_format: str, ckpt_dir) -> None:
+    saved, ours = meta.get("layout", {}), _layout()
+    if optimizer_format == DP_SHARDED and (saved.get("tp"), saved.get("pp")) != (ours["tp"], ours["pp"]):
+        raise CheckpointError(
+            f"{ckpt_dir}: its optimizer state was saved DP-sharded at TP{saved.get('tp')} x PP{saved.get('pp')} and reshards "
+            f"along DP only, but this run is TP{ours['tp']} x PP{ours['pp']}. Resume at TP{saved.get('tp')} x PP{saved.get('pp')} "
+            "(any DP), load the model alone (weights reshard at any layout), or re-save the checkpoint at its own layout with "
+            "cj2.models.checkpoint.export_portable, which loads at any layout"
+        )
+
+
+def export_portable(src, dst, model, optimizer) -> Path:
+    """Re-save checkpoint ``src`` (loaded into ``model`` / ``optimizer``, built at ``src``'s
+    TP/PP layout) with its optimizer state in the ``fully_reshardable`` format at ``dst``.
+
+    Collective. The gather runs one DP rank at a time (megatron's memory-efficient variant).
+    """
+    extra = load_checkpoint(src, model, optimizer)
+    return save_checkpoint(dst, model, optimizer, extra=extra, model_cfg=None, optimizer_format=PORTABLE)
 
 
 def _torch_adams(optimizer):

@@ -6,6 +6,13 @@ A row is one JSON object per line, either cj2's ``JudgeExample`` dict
 from a hash of its content, so the same row always lands in the same shard with the same seed.
 A row that cannot be judged goes to quarantine with its file, row number and reason; it is
 assigned to a shard by its row number, so exactly one array task records it.
+
+Position balance (``sample.swap_positions``, the modes of cj2.data.positions.orient): reward data
+usually lists the chosen response first, so sampling it as read would teach a judge that the
+answer is "A". ``random`` swaps exactly one row of every pair of input rows (2k, 2k+1), chosen by
+a coin seeded with ``sample.seed``, the source and the pair, so the sampled labels are half A,
+half B whatever the shards; ``both`` samples each row in both orders (two items, the swapped one
+with id ``<id>~swapped``); ``none`` keeps the input order.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cj2.data.positions import orient
 from cj2.data.records import JudgeExample
 
 
@@ -87,8 +95,9 @@ def example_from_row(row: Any, labels: Sequence[str]) -> JudgeExample:
     return example
 
 
-def read_shard(path: str, num_shards: int, shard_index: int, labels: Sequence[str]) -> ShardInput:
-    """Every item and quarantined row of one shard, in input order; duplicate ids are quarantined."""
+def read_shard(path: str, num_shards: int, shard_index: int, labels: Sequence[str], swap_mode: str = "none", seed: int = 0) -> ShardInput:
+    """Every item and quarantined row of one shard, in input order, each in the order(s) ``swap_mode``
+    shows it (module docstring); duplicate ids are quarantined."""
     shard = ShardInput()
     seen: dict[str, int] = {}
     for row_no, line in _numbered_lines(path):
@@ -105,7 +114,10 @@ def read_shard(path: str, num_shards: int, shard_index: int, labels: Sequence[st
             shard.quarantined.append(Quarantined(path, row_no, "duplicate_id", f"duplicate id {example.id!r} (first at row {seen[example.id]})", line[:500]))
             continue
         seen[example.id] = row_no
-        shard.items.append(Item(row_no, example))
+        for variant in orient(example, swap_mode, seed, row_no, None):
+            if variant.meta.get("swapped") and swap_mode == "both":
+                variant.id = f"{example.id}~swapped"
+            shard.items.append(Item(row_no, variant))
     return shard
 
 

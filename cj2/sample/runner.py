@@ -18,7 +18,7 @@ from cj2.utils.atomic import atomic_write_text
 
 # The settings that decide what a shard's outputs contain. A restart must use the same ones
 # (it may change the server address, concurrency, timeouts ...), or finished shards would mix runs.
-FINGERPRINT_KEYS = ("engine", "model", "template", "verdict_format", "n", "temperature", "top_p", "max_tokens", "seed", "accept_cap", "num_shards")
+FINGERPRINT_KEYS = ("engine", "model", "template", "verdict_format", "n", "temperature", "top_p", "max_tokens", "seed", "accept_cap", "num_shards", "swap_positions")
 
 
 class RunMismatch(RuntimeError):
@@ -43,7 +43,7 @@ def claim_output_dir(s) -> None:
 
 
 def sampling_params(s, seed: int) -> dict[str, Any]:
-    return {**{k: s[k] for k in FINGERPRINT_KEYS if k not in ("accept_cap", "num_shards", "seed")}, "base_seed": s.seed, "seed": seed}
+    return {**{k: s[k] for k in FINGERPRINT_KEYS if k not in ("accept_cap", "num_shards", "seed", "swap_positions")}, "base_seed": s.seed, "seed": seed}
 
 
 def sample_shard(s, shard_index: int, engine: Callable[[], Engine], progress: bool = True) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def sample_shard(s, shard_index: int, engine: Callable[[], Engine], progress: bo
     if finished is not None:
         store.drop_parts()
         return finished
-    shard = read_shard(s.input, s.num_shards, shard_index, checkable_labels(s.verdict_format))
+    shard = read_shard(s.input, s.num_shards, shard_index, checkable_labels(s.verdict_format), s.swap_positions, s.seed)
     records = store.done_records()
     done = {r["id"] for r in records}
     todo = [item for item in shard.items if item.id not in done]

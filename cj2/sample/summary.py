@@ -30,6 +30,7 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
         raise ShardsPending(f"summary of {output_dir} waits for shards {missing}")
     groups: dict[str, dict[str, float]] = defaultdict(_group)
     quarantine_reasons: dict[str, int] = defaultdict(int)
+    candidate_rejections: dict[str, int] = defaultdict(int)
     accepted: list[dict[str, Any]] = []
     for store in stores:
         for record in read_jsonl(store.items_path):
@@ -41,6 +42,9 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
                 g["accepted"] += record["num_accepted"]
                 g["kept"] += record["num_kept"]
                 g["zero_accepted_items"] += record["num_accepted"] == 0
+            for candidate in record["candidates"]:
+                if candidate.get("rejected"):
+                    candidate_rejections[candidate["rejected"]] += 1
             accepted.extend(training_samples(record))
         for row in read_jsonl(store.quarantine_path):
             quarantine_reasons[row["kind"]] += 1
@@ -55,6 +59,8 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
         "groups": dict(sorted(groups.items())),
         "quarantined": sum(m["quarantined"] for m in manifests),
         "quarantine_reasons": dict(sorted(quarantine_reasons.items())),
+        # candidates not accepted, by reason: unparsed, wrong_verdict, cot_* (an incomplete CoT judgment)
+        "candidate_rejections": dict(sorted(candidate_rejections.items())),
         "completion_tokens": tokens,
         "gen_seconds": seconds,
         # Summed over shards: per-task throughput; array tasks running at once add up beyond it.
@@ -98,6 +104,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     for name, g in summary["groups"].items():
         lines.append(f"{name:<32} {g['items']:>7} {g['candidates']:>7} {g['acceptance_rate']:>7.1%} {g['parse_failure_rate']:>10.1%} {g['zero_accepted_items']:>8}")
     tps = summary["tokens_per_s"]
+    lines.append(f"candidates not accepted: {summary['candidate_rejections'] or 0}")
     lines.append(f"quarantined rows: {summary['quarantined']} {summary['quarantine_reasons'] or ''}".rstrip())
     lines.append(f"generated tokens: {summary['completion_tokens']} in {summary['gen_seconds']:.1f} s ({tps:.1f} tok/s)" if tps else "generated tokens: 0")
     lines.append(f"training samples (kept candidates): {summary['training_samples']}")

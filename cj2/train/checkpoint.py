@@ -4,12 +4,19 @@ A save goes to ``.step_00000010.staged`` and is renamed to ``step_00000010`` onl
 rank has written its part and a manifest (size and SHA-256 of every file) is in place, so a kill
 at any moment leaves either a complete checkpoint or a partial directory that is never read.
 On start the newest checkpoint whose files match its manifest is loaded; a truncated or
-corrupt one is skipped with a warning and the previous one is used. Hashing is spread over all
-ranks (file i is hashed by rank i mod world), which keeps it short for large models.
+corrupt one is skipped with a warning and the previous one is used.
+
+The manifest's SHA-256s are computed while the shards are written (:func:`hashing_writes`
+wraps the files megatron's writer processes open, and each leaves its digest beside its file),
+so a save never reads its own checkpoint back; only the few small metadata files megatron
+writes by other means are hashed afterwards. Verification before a load re-reads everything,
+spread over all ranks (file i is hashed by rank i mod world).
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +31,8 @@ from cj2.utils.atomic import atomic_write_text, fsync_dir
 
 MANIFEST = "cj2_manifest.json"
 STEP_DIR = re.compile(r"^step_(\d{8})$")
+# The digest a writer process leaves beside each file it wrote (removed once in the manifest).
+DIGEST_SUFFIX = ".cj2-sha256"
 
 
 class CheckpointWarning(UserWarning):
@@ -51,7 +60,66 @@ def _sha256(path: Path) -> str:
 
 
 def _files(directory: Path) -> list[str]:
-    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST and not p.name.endswith(DIGEST_SUFFIX))
+
+
+class _HashingFile:
+    """A binary file opened for writing that hashes every byte on its way to disk.
+
+    The digest is trusted only for strictly sequential writes (what torch's checkpoint writer
+    does: it appends items and only asks ``tell()``); after a seek none is left, and the file is
+    hashed from disk instead.
+    """
+
+    def __init__(self, path, raw):
+        self._path, self._raw, self._digest, self._sequential = path, raw, hashlib.sha256(), True
+
+    def write(self, data) -> int:
+        self._digest.update(data)
+        return self._raw.write(data)
+
+    def seek(self, *args):
+        self._sequential = False
+        return self._raw.seek(*args)
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._raw.__exit__(*exc_info)
+        if exc_info[0] is None and self._sequential:
+            with builtins.open(f"{self._path}{DIGEST_SUFFIX}", "w") as f:
+                f.write(self._digest.hexdigest())
+
+
+@contextlib.contextmanager
+def hashing_writes():
+    """Within, every file megatron's checkpoint writer (and its forked writer processes) opens
+    for binary writing is hashed as it is written (see :class:`_HashingFile`)."""
+    from megatron.core.dist_checkpointing.strategies import filesystem_async
+
+    def hashing_open(file, mode="r", *args, **kwargs):
+        raw = builtins.open(file, mode, *args, **kwargs)
+        return _HashingFile(file, raw) if "w" in mode and "b" in mode else raw
+
+    # The writer calls the builtin ``open`` by name: a module global shadows it.
+    filesystem_async.open = hashing_open
+    try:
+        yield
+    finally:
+        del filesystem_async.open
+
+
+def _written_digests(directory: Path, names: list[str]) -> dict[str, str]:
+    """SHA-256 of ``names``: the writers' digests where they left one, else read from disk."""
+    digests = {}
+    for name in names:
+        sidecar = directory / f"{name}{DIGEST_SUFFIX}"
+        digests[name] = sidecar.read_text().strip() if sidecar.is_file() else _sha256(directory / name)
+    return digests
 
 
 def _hash_shared(directory: Path, names: list[str]) -> dict[str, str]:
@@ -107,10 +175,13 @@ class Checkpoints:
         if dist.get_rank() == 0:
             shutil.rmtree(staging, ignore_errors=True)
         dist.barrier()
-        save_checkpoint(staging, model, optimizer, extra=trainer_state)
-        names = _broadcast(_files(staging) if dist.get_rank() == 0 else None)
-        hashes = _hash_shared(staging, names)
+        with hashing_writes():
+            save_checkpoint(staging, model, optimizer, extra=trainer_state)
         if dist.get_rank() == 0:
+            names = _files(staging)
+            hashes = _written_digests(staging, names)
+            for sidecar in staging.rglob(f"*{DIGEST_SUFFIX}"):
+                sidecar.unlink()
             files = {n: {"size": (staging / n).stat().st_size, "sha256": hashes[n]} for n in names}
             atomic_write_text(staging / MANIFEST, json.dumps({"step": step, "files": files}, indent=2))
             if final.exists():  # a rerun past this step (e.g. after falling back) rewrites it

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -24,10 +25,12 @@ from cj2 import cpu_shims
 from cj2.cluster import preemption
 from cj2.cluster.env import init_distributed
 from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.placement import require_gpus
 from cj2.tracking.wandb_run import Tracker
 from cj2.train.checkpoint import Checkpoints
-from cj2.train.metrics import mfu
+from cj2.train.metrics import mfu, step_flops
 from cj2.train.optim import build_optimizer, build_scheduler
+from cj2.train.report import PLOT_FILE, AccuracyHistory, label_balance, print_before_after
 from cj2.train.step import StepResult, eval_step, train_step
 from cj2.utils.atomic import atomic_write_text
 
@@ -55,6 +58,11 @@ def setup_parallel(cfg):
     logging.getLogger("megatron").setLevel(logging.WARNING)
     from megatron.core.tensor_parallel.random import model_parallel_cuda_manual_seed
 
+    require_gpus(cfg.cluster.gpus_per_node)
+    if cfg.parallel.tp > 1:
+        # Tensor/sequence-parallel communication must be queued before the compute it overlaps
+        # (Megatron's requirement); set before the CUDA context exists. A no-op on CPU.
+        os.environ.setdefault("CUDA_DEVICE_MAX_CONNECTIONS", "1")
     env = init_distributed(cfg.parallel.collective_timeout_s)
     cpu_shims.apply()
     if parallel_state.model_parallel_is_initialized():
@@ -67,15 +75,39 @@ def setup_parallel(cfg):
     return env
 
 
-def _ensure_data(cfg, rank: int) -> PackedDataset:
-    """The packed training split; rank 0 builds the mixture first unless a complete build of
-    this exact data config is already in ``data.output_dir`` (then it returns at once)."""
-    if rank == 0:
-        from cj2.data.build import build_mixture
+def prebuilt_data(cfg) -> PackedDataset:
+    """The packed training split of a complete, matching data build; training never builds data.
 
-        build_mixture(cfg)
-    dist.barrier()
-    return PackedDataset(Path(cfg.data.output_dir) / "train")
+    Building is its own stage (``launch/build_data.py``, a CPU job): built inside training, rank
+    0 would tokenize for hours while the other ranks time out in an NCCL barrier.
+    """
+    from cj2.data.build import completed_build, config_hash
+
+    out_dir = Path(cfg.data.output_dir)
+    wanted = config_hash(cfg)
+    if completed_build(out_dir, wanted) is None:
+        found = out_dir / "build.json"
+        state = f"{found} is for another data config" if found.exists() else f"{out_dir} holds no complete build"
+        raise MissingDataError(
+            f"training needs a prebuilt mixture of this data config (hash {wanted}) but {state}. "
+            f"Build it first with the same options: python launch/build_data.py {_data_overrides(cfg)}"
+        )
+    return PackedDataset(out_dir / "train")
+
+
+class MissingDataError(FileNotFoundError):
+    """Training started without a complete data build of its config."""
+
+
+def _data_overrides(cfg) -> str:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        overrides = list(HydraConfig.get().overrides.task)
+    except ValueError:  # not under a Hydra app (tests, the Python API)
+        return "<the same data=/model= options>"
+    kept = [o for o in overrides if o.split("=")[0].lstrip("+~").split(".")[0] in ("exp", "data", "model", "sample")]
+    return " ".join(kept) or "(the defaults)"
 
 
 def _params_dtype(cfg, console) -> torch.dtype:
@@ -94,7 +126,11 @@ def build_training_model(cfg, params_dtype):
     if cfg.model.hf_path:
         load_hf_weights(model, cfg.model.hf_path, cfg.model)
     ddp_config = DistributedDataParallelConfig(
-        grad_reduce_in_fp32=True, use_distributed_optimizer=cfg.parallel.use_distributed_optimizer
+        grad_reduce_in_fp32=True,
+        use_distributed_optimizer=cfg.parallel.use_distributed_optimizer,
+        # A NaN/Inf gradient stops the run at the step that made it, naming the rank, instead
+        # of silently poisoning the weights and every later checkpoint.
+        check_for_nan_in_grad=True,
     )
     ddp = DistributedDataParallel(config=model.config, ddp_config=ddp_config, module=model)
     model.config.finalize_model_grads_func = finalize_model_grads
@@ -115,18 +151,16 @@ def _my_micro_batches(dataset, rows: list[int], cfg) -> list[dict]:
 
 def _validation(cfg, model, valid: PackedDataset) -> dict:
     """Loss parts and teacher-forced verdict accuracy over the held-out split (whole micro-batches)."""
+    rows = _validation_rows(cfg, valid)
+    r = eval_step(model, _my_micro_batches(valid, rows, cfg), denominators(valid, rows, cfg.loss.average), cfg.loss)
+    return {"val/loss": r.loss, "val/sft": r.sft, "val/pg": r.pg, "val/verdict_accuracy": r.verdict_accuracy}
+
+
+def _validation_rows(cfg, valid: PackedDataset) -> list[int]:
     from megatron.core import parallel_state
 
     chunk = cfg.parallel.micro_batch_size * parallel_state.get_data_parallel_world_size()
-    rows = list(range(len(valid) - len(valid) % chunk))
-    r = eval_step(
-        model,
-        _my_micro_batches(valid, rows, cfg),
-        denominators(valid, rows, cfg.loss.average),
-        cfg.loss,
-        valid.seq_length,
-    )
-    return {"val/loss": r.loss, "val/sft": r.sft, "val/pg": r.pg, "val/verdict_accuracy": r.verdict_accuracy}
+    return list(range(len(valid) - len(valid) % chunk))
 
 
 def _log_line(step: int, total: int, r: StepResult, tokens_per_s: float, mfu_value) -> str:
@@ -143,7 +177,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
     world = dist.get_world_size()
 
     # --- data: packed rows, a seeded order that resumes exactly --------------------------
-    dataset = _ensure_data(cfg, env.rank)
+    dataset = prebuilt_data(cfg)
     valid_dir = Path(cfg.data.output_dir) / "valid"
     valid = PackedDataset(valid_dir) if cfg.train.eval_interval and (valid_dir / "index.json").exists() else None
     if cfg.train.eval_interval and (valid is None or len(valid) < cfg.parallel.micro_batch_size * cfg.parallel.dp):
@@ -190,29 +224,43 @@ def train(cfg: DictConfig) -> TrainOutcome:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     result, validation = None, None
+    history = AccuracyHistory.resume(run_dir, step, write=env.rank == 0)
     progress = Progress(
         TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True
     )
+
+    def validate(at_step: int) -> dict:
+        values = _validation(cfg, model, valid)
+        progress.console.print(
+            f"validation at step {at_step}: loss {values['val/loss']:.4f} verdict acc {values['val/verdict_accuracy']:.2f}"
+        )
+        tracker.log({k: v for k, v in values.items() if not math.isnan(v)}, step=at_step)
+        history.add_valid(at_step, values["val/verdict_accuracy"])
+        return values
+
     with progress:
         bar = progress.add_task("train", total=total_steps, completed=step)
+        if valid is not None and step == 0:
+            validate(0)  # the untrained judge: the "before" of the before/after table
         while step < total_steps:
             started = time.perf_counter()
             rows = stream.next_rows()
             den = denominators(dataset, rows, cfg.loss.average)
             result = train_step(
-                model, optimizer, scheduler, _my_micro_batches(dataset, rows, cfg), den, cfg.loss, dataset.seq_length
+                model, optimizer, scheduler, _my_micro_batches(dataset, rows, cfg), den, cfg.loss
             )
             elapsed = time.perf_counter() - started
             step, tokens, train_seconds = step + 1, tokens + den.real_tokens, train_seconds + elapsed
             tokens_per_s = den.real_tokens / elapsed
             mfu_value = (
-                mfu(tokens_per_s, cfg.model, dataset.seq_length, world, cfg.train.peak_tflops)
+                mfu(step_flops(cfg.model, den.real_tokens, den.loss_tokens + int(den.pg), den.attention_pairs), elapsed, world, cfg.train.peak_tflops)
                 if torch.cuda.is_available()
                 else None
             )
             progress.advance(bar)
             if step % cfg.train.log_interval == 0 or step == total_steps:
                 progress.console.print(_log_line(step, total_steps, result, tokens_per_s, mfu_value))
+                history.add_train(step, result.verdict_accuracy)
                 metrics = {
                     "loss": result.loss,
                     "loss/sft": result.sft,
@@ -232,11 +280,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
                     step=step,
                 )
             if valid is not None and (step % cfg.train.eval_interval == 0 or step == total_steps):
-                validation = _validation(cfg, model, valid)
-                progress.console.print(
-                    f"validation at step {step}: loss {validation['val/loss']:.4f} verdict acc {validation['val/verdict_accuracy']:.2f}"
-                )
-                tracker.log({k: v for k, v in validation.items() if not math.isnan(v)}, step=step)
+                validation = validate(step)
             # All ranks agree (one all-reduce) so they save and stop at the same step.
             preempted = step < total_steps and preemption.requested_by_any()
             if preempted or step % cfg.train.save_interval == 0 or step == total_steps:
@@ -248,7 +292,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
                 tracker.finish()
                 return TrainOutcome(model, {"steps": step, "preempted": True, "wandb_run_id": tracker.id})
 
-    # --- outputs: summary.json, the HF judge -------------------------------------------
+    # --- outputs: summary.json, the HF judge, the accuracy history and plot ------------
     summary = {
         "steps": step,
         "tokens": tokens,
@@ -263,6 +307,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
             "lr": result.lr,
         },
         "validation": validation,
+        "heldout_verdict_accuracy": history.before_after(),
         "loss": cfg.loss.name,
         "wandb_run_id": tracker.id,
     }
@@ -274,6 +319,11 @@ def train(cfg: DictConfig) -> TrainOutcome:
     if env.rank == 0:
         atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2))
         _print_summary(console, summary)
+        plot = history.plot(run_dir / PLOT_FILE, f"{cfg.run_name}: verdict accuracy ({cfg.loss.name} loss)")
+        if summary["heldout_verdict_accuracy"]:
+            print_before_after(console, summary["heldout_verdict_accuracy"], *label_balance(valid, _validation_rows(cfg, valid)))
+        if plot:
+            console.print(f"verdict accuracy over steps: {plot} (history: {history.path})")
     tracker.summary({k: v for k, v in summary.items() if k != "final"})
     tracker.finish()
     dist.barrier()

@@ -1,20 +1,32 @@
-"""Throughput and model FLOPs utilisation (MFU)."""
+"""Throughput and model FLOPs utilisation (MFU) of a training step.
+
+FLOPs are counted for the work the step really does: 6 x (transformer matmul parameters) per
+real token; the output layer only at the positions whose logits a loss needs (cj2 computes no
+others, cj2.train.selected_logits); and attention over the packed samples' own lengths
+(causal attention inside each sample, counted like Megatron's full-sequence formula,
+12 x layers x hidden per (query, key) pair, but over sum(length^2) instead of rows x S^2).
+Padding is not model work and is not counted.
+"""
 
 from __future__ import annotations
 
 
-def flops_per_token(model_cfg, seq_length: int) -> float:
-    """Training FLOPs per token: 6 x matmul parameters + 12 x layers x hidden x seq (attention).
-
-    The attention term assumes every token attends to a full row; with packing each token
-    only attends inside its sample, so MFU is slightly overstated there (documented).
-    """
-    h, layers, ffn, vocab = model_cfg.hidden_size, model_cfg.num_layers, model_cfg.ffn_hidden_size, model_cfg.vocab_size
+def transformer_matmul_params(model_cfg) -> int:
+    h, ffn = model_cfg.hidden_size, model_cfg.ffn_hidden_size
     kv = h // model_cfg.num_attention_heads * model_cfg.num_query_groups
-    per_layer = h * (h + 2 * kv) + h * h + 3 * h * ffn
-    matmul_params = layers * per_layer + h * vocab
-    return 6.0 * matmul_params + 12.0 * layers * h * seq_length
+    return model_cfg.num_layers * (h * (h + 2 * kv) + h * h + 3 * h * ffn)
 
 
-def mfu(tokens_per_s: float, model_cfg, seq_length: int, devices: int, peak_tflops: float) -> float:
-    return tokens_per_s * flops_per_token(model_cfg, seq_length) / (devices * peak_tflops * 1e12)
+def step_flops(model_cfg, real_tokens: int, logit_tokens: int, attention_pairs: int) -> float:
+    """Forward + backward FLOPs of one step over ``real_tokens`` tokens."""
+    h, layers, vocab = model_cfg.hidden_size, model_cfg.num_layers, model_cfg.vocab_size
+    return (
+        6.0 * transformer_matmul_params(model_cfg) * real_tokens
+        + 6.0 * h * vocab * logit_tokens
+        + 12.0 * layers * h * attention_pairs
+    )
+
+
+def mfu(flops: float, seconds: float, devices: int, peak_tflops: float) -> float:
+    """Achieved over peak: ``peak_tflops`` per device is the dense bf16 figure (H100 SXM: 989)."""
+    return flops / (seconds * devices * peak_tflops * 1e12)

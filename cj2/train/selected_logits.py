@@ -17,22 +17,20 @@ import torch
 
 
 def compact_targets(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The loss inputs of ``batch`` re-indexed for logits ``[1, n, V]`` at its n needed positions.
+    """The loss inputs of a collated micro-batch re-indexed for logits ``[1, n, V]`` at its n
+    needed positions (``batch["logit_pos"]``, chosen by :func:`cj2.data.stream.collate`).
 
+    Pure gathers on the batch's device: no data-dependent op, no host sync.
     ``logit_rows`` / ``logit_pos`` say which (row, position) each of the n logits belongs to.
     """
-    needed = batch["token_weight"] > 0
-    needed[batch["verdict_row"], batch["verdict_pos"]] = True
-    rows, positions = needed.nonzero(as_tuple=True)
-    slot = torch.full(needed.shape, -1, dtype=torch.long)
-    slot[rows, positions] = torch.arange(len(rows))
+    positions = batch["logit_pos"]
     return {
-        "logit_rows": rows,
+        "logit_rows": torch.zeros_like(positions),
         "logit_pos": positions,
-        "labels": batch["labels"][rows, positions].unsqueeze(0),
-        "token_weight": batch["token_weight"][rows, positions].unsqueeze(0),
+        "labels": batch["labels"][0, positions].unsqueeze(0),
+        "token_weight": batch["token_weight"][0, positions].unsqueeze(0),
         "verdict_row": torch.zeros_like(batch["verdict_row"]),
-        "verdict_pos": slot[batch["verdict_row"], batch["verdict_pos"]],
+        "verdict_pos": batch["verdict_slot"],
         "verdict_label": batch["verdict_label"],
         "verdict_opposite": batch["verdict_opposite"],
         "verdict_weight": batch["verdict_weight"],

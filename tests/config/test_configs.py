@@ -93,6 +93,12 @@ MISCONFIGS = [
     (["cluster.kind=kubernetes"], "cluster.kind", "not one of local, slurm"),
     (["+exp=margin_7b", "parallel.tp=1", "parallel.sp=false", "parallel.dp=8", "parallel.use_distributed_optimizer=false"], "parallel", "the planner predicts"),
     (["+exp=margin_7b", "cluster.time_min=1"], "cluster.signal_delay_s", "longer than the job"),
+    # The warning signal must leave time for a step and a save (planner estimates; catches a
+    # requeue that kills the job mid-save and loses the steps since the last checkpoint).
+    (["+exp=margin_32b", "cluster.signal_delay_s=120"], "cluster.signal_delay_s", "a step takes"),
+    (["+exp=margin_7b", "cluster.checkpoint_write_gbps=0.2"], "cluster.signal_delay_s", "a checkpoint"),
+    (["parallel.recompute=true"], "parallel.recompute", "not one of none, selective, full"),
+    (["model.attention=local"], "model.attention", "not one of auto, te, flash_attn, sdpa"),
 ]
 
 

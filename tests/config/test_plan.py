@@ -21,25 +21,51 @@ def test_parameter_count_equals_transformers(model):
 
 
 def test_memory_terms_by_hand():
+    """Catches: the untied output layer left out at PP=1 (~2.3 GiB at 7B), SwiGLU's activations
+    counted as a 4h GeLU MLP, SP not splitting the norm/matmul inputs."""
     cfg = compose(["+exp=margin_7b"])
     plan = memory_plan(cfg)
     n = parameter_count(cfg.model)
-    h, v, s, t, dp = 3584, 152064, 8192, 2, 4
-    per_gpu = (n - v * h) / t  # TP2, PP1: everything split by 2 (embedding and output alike)
+    h, v, s, t, dp, kv, f = 3584, 152064, 8192, 2, 4, 4 * 128, 18944
+    per_gpu = n / t  # TP2, PP1: one stage holds every weight, embedding and output layer alike
     assert plan.params_per_gpu == pytest.approx(per_gpu)
     assert plan.weights_gib == pytest.approx(per_gpu * 2 / GIB)
     assert plan.grads_gib == pytest.approx(per_gpu * 4 / GIB)
     assert plan.optimizer_gib == pytest.approx(per_gpu * 12 / dp / GIB)
-    assert plan.activations_gib == pytest.approx(28 * s * h * 34 / t / GIB)  # SP, no recompute
+    # Per layer, bf16: norm inputs 2 x 2sh, qkv and fc1 inputs 2 x 2sh, q/k/v 2s(h + 2kv),
+    # attention output 2sh, SwiGLU gate+up 2s(2f) and its product 2sf; SP splits all over t.
+    per_layer = (4 * s * h + 4 * s * h + 2 * s * (h + 2 * kv) + 2 * s * h + 4 * s * f + 2 * s * f) / t
+    assert plan.activations_gib == pytest.approx(28 * per_layer / GIB)
     assert plan.logits_gib == pytest.approx(2 * s * v / t * 4 / GIB)
+    without_sp = memory_plan(compose(["+exp=margin_7b", "parallel.sp=false"]))
+    assert without_sp.activations_gib == pytest.approx(28 * (per_layer - 8 * s * h / t + 8 * s * h) / GIB)
 
 
-def test_recompute_and_distributed_optimizer_shrink_the_plan():
-    base = compose(["+exp=margin_32b", "parallel.recompute=false"])
-    lean = compose(["+exp=margin_32b"])
-    assert memory_plan(lean).activations_gib < memory_plan(base).activations_gib / 10
+def test_pipeline_stages_hold_the_embedding_or_the_output_layer():
+    cfg = compose(["+exp=margin_32b"])
+    m = cfg.model
+    body = (parameter_count(m) - 2 * m.vocab_size * m.hidden_size) / 2
+    assert memory_plan(cfg).params_per_gpu == pytest.approx((body + m.vocab_size * m.hidden_size) / 8)
+
+
+def test_recompute_modes_and_distributed_optimizer_shrink_the_plan():
+    none = memory_plan(compose(["+exp=margin_32b", "parallel.recompute=none"])).activations_gib
+    selective = memory_plan(compose(["+exp=margin_32b", "parallel.recompute=selective"])).activations_gib
+    full = memory_plan(compose(["+exp=margin_32b", "parallel.recompute=full"])).activations_gib
+    assert full < selective / 10 and selective < none
+    assert compose(["+exp=margin_32b"]).parallel.recompute == "selective"  # fits without full recompute
     full_opt = compose(["+exp=margin_7b", "parallel.use_distributed_optimizer=false"])
     assert memory_plan(full_opt).optimizer_gib == pytest.approx(4 * memory_plan(compose(["+exp=margin_7b"])).optimizer_gib)
+
+
+def test_step_and_save_estimates_by_hand():
+    from cj2.config.plan import ASSUMED_MFU, save_seconds, step_seconds
+
+    cfg = compose(["+exp=margin_7b"])
+    n, tokens = parameter_count(cfg.model), 512 * 8192
+    flops = 6 * n * tokens + 12 * 28 * 3584 * 8192 * tokens
+    assert step_seconds(cfg) == pytest.approx(flops / (8 * 989e12 * ASSUMED_MFU))
+    assert save_seconds(cfg) == pytest.approx(n * 14 / (1 * 2.0e9))
 
 
 def test_run_plan_counts_steps_and_tokens():

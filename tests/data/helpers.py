@@ -29,3 +29,33 @@ def data_cfg(out_dir: Path, components: dict, **data_overrides):
     for key, value in data_overrides.items():
         cfg.data[key] = value
     return cfg
+
+
+COT_KEYS = ("User's Demand", "Strengths of Model A", "Weaknesses of Model A", "Strengths of Model B", "Weaknesses of Model B", "Reasoning", "Choice")
+
+
+def cot_judgment(choice: str, **fields: str) -> str:
+    """A complete CJ2 CoT judgment (the seven keys of prompts.md, in order) choosing ``choice`` ("A"/"B")."""
+    values = {key: fields.get(key, f"{key}: a point about the responses.") for key in COT_KEYS}
+    values["Choice"] = f"Model {choice}"
+    return json.dumps(values, ensure_ascii=False, indent=1)
+
+
+class ScriptedTeacher:
+    """Answers every prompt with ``reply(messages, candidate_index)``; records what it was asked.
+
+    The teacher's verdicts must be known in advance to check keep/drop logic, so tests that are
+    about curation rules script them (same ``generate`` interface as the cj2.sample engines).
+    """
+
+    def __init__(self, reply):
+        from cj2.sample.engines.base import Usage
+
+        self.reply, self.prompts, self.usage = reply, [], Usage()
+
+    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
+        self.prompts += prompts
+        return [[self.reply(p, k) for k in range(n)] for p in prompts]
+
+    def close(self):
+        pass

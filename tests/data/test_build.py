@@ -10,7 +10,6 @@ import pytest
 from cj2.config.compose import compose
 from cj2.data.build import build_mixture, config_hash
 from cj2.data.quarantine import TooManyRejects
-from cj2.data.templates import COT_KEYS
 from cj2.verdicts import parse
 from tests.data.helpers import data_cfg, read_jsonl, write_jsonl
 
@@ -25,22 +24,24 @@ def demo_build(tmp_path_factory, qwen_tokenizer):
 def test_demo_mixture_is_complete_and_correct(demo_build):
     cfg, out = demo_build
     samples = read_jsonl(out / "train.jsonl") + read_jsonl(out / "valid.jsonl")
-    assert len(samples) == 256
-    assert sum(s["verdict"] == "A" for s in samples) == 128  # positions balanced exactly
+    assert len(samples) == 640
+    assert sum(s["verdict"] == "A" for s in samples) == 320  # positions balanced exactly
     for s in samples:
-        target = json.loads(s["target"])
-        assert list(target) == list(COT_KEYS)
-        assert parse("cj2_cot", s["target"]).label == s["verdict"] and s["verdict_format"] == "cj2_cot"
-        # The chosen response holds the true value of the expression (recomputed here).
+        # Verdict only: nothing before the verdict token tells the winner away.
+        assert json.loads(s["target"]) == {"Choice": f"Model {s['verdict']}"}
+        assert parse("cj2_short", s["target"]).label == s["verdict"] and s["verdict_format"] == "cj2_short"
+        # The chosen response states the true value of the expression (recomputed here); the other states none.
         prompt = s["messages"][-1]["content"]
         a, op, b = re.search(r"What is (\d+) ([-+*]) (\d+)\?", prompt).groups()
         truth = {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
-        chosen = re.search(rf"\[Model {s['verdict']}'s Response\]\n(.*?) = (-?\d+)\.", prompt).group(2)
-        assert int(chosen) == truth
+        responses = dict(re.findall(r"\[Model ([AB])'s Response\]\n(.*?)\n", prompt))
+        chosen = re.fullmatch(rf"{a} [-+*] {b} = (-?\d+)\. The \w+ of {a} and {b} is (-?\d+)\.", responses[s["verdict"]])
+        assert chosen and int(chosen.group(1)) == int(chosen.group(2)) == truth
+        assert "=" not in responses["B" if s["verdict"] == "A" else "A"]
     stats = json.loads((out / "stats.json").read_text())
     c = stats["components"]["arithmetic"]
-    assert c["rows_in"] == c["kept"] + sum(c["rejected"].values()) == 256
-    assert stats["splits"]["train"] + stats["splits"]["valid"] == 256 and stats["splits"]["valid"] > 0
+    assert c["rows_in"] == c["kept"] + sum(c["rejected"].values()) == 640
+    assert stats["splits"]["train"] + stats["splits"]["valid"] == 640 and stats["splits"]["valid"] >= 100
     assert (out / "lengths.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -62,7 +63,7 @@ def test_demo_build_is_streamable_and_idempotent(demo_build):
 
 
 def test_worker_count_does_not_change_the_result(tmp_path, qwen_tokenizer):
-    demo = {"kind": "synthetic_demo", "num_samples": 40, "template": "cj2_cot"}
+    demo = {"kind": "synthetic_demo", "num_samples": 40, "template": "cj2_short"}
     one = build_mixture(data_cfg(tmp_path / "one", {"d": demo}), show_progress=False)
     two = build_mixture(data_cfg(tmp_path / "two", {"d": demo}, num_workers=2, chunk_size=7), show_progress=False)
     for name in ("train.jsonl", "valid.jsonl"):

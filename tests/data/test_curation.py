@@ -16,22 +16,7 @@ import pytest
 from cj2.data.answers import extract_letter, extract_number, is_correct
 from cj2.data.build import build_mixture
 from cj2.data.curation import STYLE_AXES
-from cj2.sample.engines.base import Usage
-from tests.data.helpers import data_cfg, read_jsonl, write_jsonl
-
-
-class ScriptedTeacher:
-    """Answers every prompt with ``reply(messages, candidate_index)``; records what it was asked."""
-
-    def __init__(self, reply):
-        self.reply, self.prompts, self.usage = reply, [], Usage()
-
-    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
-        self.prompts += prompts
-        return [[self.reply(p, k) for k in range(n)] for p in prompts]
-
-    def close(self):
-        pass
+from tests.data.helpers import ScriptedTeacher, cot_judgment, data_cfg, read_jsonl, write_jsonl
 
 
 def user_text(messages):
@@ -98,7 +83,7 @@ def test_rejudge_splits_at_the_date_cutoff(tmp_path, qwen_tokenizer):
                      "date": "2024-03-01" if i < 4 else "2024-11-15",
                      "judgment": f"Response {'AB'[i % 2]} is better because it is right.\n[[{'A>B' if i % 2 == 0 else 'B>A'}]]"})
     path = write_jsonl(tmp_path / "public.jsonl", rows)
-    teacher = ScriptedTeacher(lambda messages, k: '{"Reasoning": "A is right", "Choice": "Model A"}')
+    teacher = ScriptedTeacher(lambda messages, k: cot_judgment("A", Reasoning="A is right"))
     comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "date", "options": {"judgment_format": "arena_hard"}}
     out = build_mixture(data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048),
                         teacher=teacher, show_progress=False)
@@ -115,14 +100,31 @@ def test_rejudge_splits_at_the_date_cutoff(tmp_path, qwen_tokenizer):
     assert [(q["row"], q["reason"]) for q in read_jsonl(out / "quarantine.jsonl")] == [(2, "teacher_disagrees"), (4, "teacher_disagrees")]
 
 
-def test_rft_keeps_the_first_matching_candidate(tmp_path, qwen_tokenizer):
+RFT_CANDIDATES = ["no verdict at all", cot_judgment("A"), '{"Reasoning": "second is right", "Choice": "Model B"}', '{"Choice": "Model B"}',
+                  cot_judgment("B", Reasoning="first complete"), cot_judgment("B", Reasoning="second complete"), cot_judgment("B", Reasoning="third complete")]
+
+
+@pytest.mark.parametrize("accept_cap, kept", [(1, [4]), (2, [4, 5]), (0, [4, 5, 6])])
+def test_rft_keeps_the_first_m_complete_matching_candidates(tmp_path, qwen_tokenizer, accept_cap, kept):
+    """Catches: in-build rft keeping the first match only whatever sample.accept_cap (M), and accepting a
+    judgment with the right Choice but without the CoT analysis (candidates 2 and 3)."""
     path = write_jsonl(tmp_path / "reward.jsonl", [{"question": "Q", "response_a": "a", "response_b": "b", "label": "B"}])
-    candidates = ["no verdict at all", '{"Choice": "Model A"}', '{"Reasoning": "second is right", "Choice": "Model B"}', '{"Choice": "Model B"}']
-    comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": 4}}
+    comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": len(RFT_CANDIDATES)}}
+    cfg = data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048)
+    cfg.sample.accept_cap = accept_cap
+    out = build_mixture(cfg, teacher=ScriptedTeacher(lambda m, k: RFT_CANDIDATES[k]), show_progress=False)
+    assert sorted(s["target"] for s in read_jsonl(out / "train.jsonl")) == sorted(RFT_CANDIDATES[k] for k in kept)
+
+
+def test_a_row_whose_agreeing_judgments_are_all_incomplete_is_counted_by_reason(tmp_path, qwen_tokenizer):
+    """Catches: incomplete agreeing judgments counted as teacher_disagrees (or kept)."""
+    path = write_jsonl(tmp_path / "reward.jsonl", [{"question": f"Q{i}", "response_a": "a", "response_b": "b", "label": "B"} for i in range(2)])
+    comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": 2}}
+    replies = ['{"Choice": "Model B"}', cot_judgment("A")]
     out = build_mixture(data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048),
-                        teacher=ScriptedTeacher(lambda m, k: candidates[k]), show_progress=False)
-    (sample,) = read_jsonl(out / "train.jsonl")
-    assert sample["target"] == candidates[2]
+                        teacher=ScriptedTeacher(lambda m, k: replies[k]), show_progress=False)
+    stats = json.loads((out / "stats.json").read_text())["components"]["r"]
+    assert stats["kept"] == 0 and stats["rejected"] == {"cot_missing_keys": 2}
 
 
 def test_chat_style_pairs_state_the_requirement(tmp_path, qwen_tokenizer):
@@ -136,7 +138,7 @@ def test_chat_style_pairs_state_the_requirement(tmp_path, qwen_tokenizer):
         axis = next(a for a in STYLE_AXES if requirement in a[2:])
         wanted = axis[0] if requirement == axis[2] else axis[1]
         side = "A" if f"[Model A's Response]\n[{wanted}]" in prompt else "B"
-        return json.dumps({"Reasoning": "style", "Choice": f"Model {side}"})
+        return cot_judgment(side, Reasoning="style")
 
     comp = {"kind": "chat_style", "role": "synthesize", "path": str(path)}
     out = build_mixture(data_cfg(tmp_path / "out", {"style": comp}, validation_fraction=0.0, seq_length=2048),

@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 
-from cj2.data.demo import demo_examples, demo_judgment
 from cj2.data.positions import SwapError, orient, swap_judgment
 from cj2.data.records import JudgeExample
 from cj2.data.retemplate import COMPOSABLE, compose_judgment, eligible_templates, reasoning_of, retemplate
@@ -35,8 +34,10 @@ def test_swapped_example_exchanges_responses_and_label():
 
 
 def test_cot_judgment_swap_keeps_key_order_and_exchanges_analyses():
-    example = next(demo_examples("d", 1, 0))
-    text = demo_judgment(example)
+    text = json.dumps({
+        "User's Demand": "The value of 3 + 4.", "Strengths of Model A": "Gives 7.", "Weaknesses of Model A": "None.",
+        "Strengths of Model B": "Polite.", "Weaknesses of Model B": "Declines to answer.",
+        "Reasoning": "Only Model A gives the value.", "Choice": "Model A"})
     swapped = swap_judgment(text, "cj2_cot", "A")
     original, flipped = json.loads(text), json.loads(swapped)
     assert list(flipped) == list(COT_KEYS)

@@ -55,7 +55,8 @@ def test_judgebench_perfect_judge_with_unparsed_and_missing(tmp_path, shared_dat
     texts = [A if r["label"] == "A>B" else B for r in rows]
     texts[0] = "I refuse to choose."
     predictions = write_predictions(tmp_path / "p.jsonl", texts[:-1])  # the last item has no line
-    result = evaluate(cfg(tmp_path, "judgebench", data_file=path, predictions=predictions))
+    # cj2's parser: OpenCompass's official rule would read "I" (the first character) as a choice
+    result = evaluate(cfg(tmp_path, "judgebench", data_file=path, predictions=predictions, parser="lenient"))
     n = len(rows)
     assert result.headline == pytest.approx(100 * (n - 2) / n)
     assert (result.unparsed, result.missing, result.total) == (2, 1, n)
@@ -91,7 +92,7 @@ def test_rmb_pairwise_file_with_chosen_position(tmp_path, shared_data, position,
     path = shared_data / "rmb" / "pairwise_helpfulness_code_documentation.json"
     rows = json.loads(path.read_text())
     predictions = write_predictions(tmp_path / "p.jsonl", [A] * len(rows))
-    result = evaluate(cfg(tmp_path, "rmb", data_file=path, predictions=predictions, chosen_position=position))
+    result = evaluate(cfg(tmp_path, "rmb", data_file=path, predictions=predictions, chosen_position=position, parser="lenient"))
     assert result.metrics["parts"] == {"pair_helpfulness": {"accuracy": expected, "items": len(rows)}}
     assert result.headline == expected
     assert any("no Best-of-N items" in n for n in result.notes)
@@ -111,7 +112,7 @@ def test_rmb_best_of_n_from_a_folder(tmp_path, shared_data):
     (folder / "BoN_set" / "Harmlessness" / "S1.json").write_text(json.dumps(bon))
     # sorted files: BoN first (items 0, 1 of group 7; item 2 of group 8), then the 3 pairs
     texts = [A, B, A, A, A, B]
-    result = evaluate(cfg(tmp_path, "rmb", data_dir=folder, predictions=write_predictions(tmp_path / "p.jsonl", texts)))
+    result = evaluate(cfg(tmp_path, "rmb", data_dir=folder, predictions=write_predictions(tmp_path / "p.jsonl", texts), parser="lenient"))
     assert result.metrics["parts"]["bon_harmlessness"] == {"accuracy": 50.0, "items": 2}
     assert result.metrics["parts"]["pair_helpfulness"]["accuracy"] == pytest.approx(200 / 3)
     assert result.headline == pytest.approx((50.0 + 200 / 3) / 2)

@@ -14,27 +14,20 @@ from cj2.eval.files import EvalInputError
 from cj2.eval.judge import judge, read_requests
 from cj2.verdicts import parse
 from tests.sample.conftest import tiny_qwen2_dir, transformers_server  # noqa: F401  (session fixtures shared with the engine tests)
+from tests.scripted import ScriptedEngine
 
 
-class ScriptedJudge:
+class ScriptedJudge(ScriptedEngine):
     """Prefers the response that mentions "good"; scores 7; critiques by echoing the question."""
 
-    def __init__(self):
-        self.prompts = []
-
-    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
-        self.prompts += prompts
-        out = []
-        for messages in prompts:
-            content = messages[-1]["content"]
-            if "[Model A's Response]" in content:
-                a = content.split("[Model A's Response]")[1].split("[Model B's Response]")[0]
-                out.append(['{"Reasoning": "r", "Choice": "Model %s"}' % ("A" if "good" in a else "B")])
-            elif "[[5]]" in messages[0]["content"]:  # the rating instruction (system message)
-                out.append(["Solid. Rating: [[7]]"])
-            else:
-                out.append(["Strengths: concise. Areas for improvement: none."])
-        return out
+    def reply(self, messages):
+        content = messages[-1]["content"]
+        if "[Model A's Response]" in content:
+            a = content.split("[Model A's Response]")[1].split("[Model B's Response]")[0]
+            return '{"Reasoning": "r", "Choice": "Model %s"}' % ("A" if "good" in a else "B")
+        if "[[5]]" in messages[0]["content"]:  # the rating instruction (system message)
+            return "Solid. Rating: [[7]]"
+        return "Strengths: concise. Areas for improvement: none."
 
 
 def eval_cfg(**overrides):
@@ -68,8 +61,8 @@ def test_pairwise_pointwise_and_critique_with_swap():
 
 def test_unparsed_verdict_is_reported_not_dropped():
     class Mute(ScriptedJudge):
-        def generate(self, prompts, **kwargs):
-            return [["I cannot say."] for _ in prompts]
+        def reply(self, messages):
+            return "I cannot say."
 
     answers = judge(Mute(), requests_from([{"question": "Q", "responses": ["a", "b"]}]), eval_cfg(), parse)
     assert answers[0]["parsed"] is False and answers[0]["verdict"] is None and answers[0]["reason"]
@@ -125,7 +118,10 @@ def test_eval_runs_a_model_then_scores_its_saved_outputs(tiny_judge, tmp_path, s
     [
         ({"model": "/ckpt/hf"}, {"model": "/ckpt/hf"}),
         ({"model": "/models/smol/SmolLM2.Q4_1.gguf"}, {"model": "/models/smol", "gguf_file": "SmolLM2.Q4_1.gguf"}),
-        ({"engine": "openai", "model": "served", "base_url": "http://h:8000/v1"}, {"model": "served", "base_url": "http://h:8000/v1"}),
+        (
+            {"engine": "openai", "model": "served", "base_url": "http://h:8000/v1", "concurrency": 8},
+            {"model": "served", "base_url": "http://h:8000/v1", "concurrency": 8, "request_timeout_s": 600.0, "max_retries": 5},
+        ),
     ],
 )
 def test_engine_options_from_the_eval_config(overrides, expected):

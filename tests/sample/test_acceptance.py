@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cj2.sample.acceptance import judge_candidates
 from cj2.verdicts import get_format
 
@@ -27,7 +29,30 @@ def test_accepts_matching_verdicts_up_to_the_cap():
 def test_cap_zero_keeps_every_accepted_candidate_and_rendered_verdicts_parse():
     rendered = get_format("cj2_cot").render("B")  # the format's own verdict text
     candidates = judge_candidates([rendered, judgment("B"), judgment("A")], "B", "cj2_cot", accept_cap=0)
-    assert [c["kept"] for c in candidates] == [True, True, False]
+    assert [c["kept"] for c in candidates] == [False, True, False]  # the bare rendered verdict is no judgment
+    assert [c["rejected"] for c in candidates] == ["cot_not_one_object", None, "wrong_verdict"]
+
+
+def complete(**change):
+    obj = json.loads(judgment("A"))
+    obj.update(change)
+    return obj
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('{"Choice": "Model A"}', "cot_missing_keys"),
+    ('Model A is better. {"Choice": "Model A"', "cot_not_one_object"),  # the lenient parser reads the verdict
+    ("I cannot decide.", "unparsed"),
+    (json.dumps(dict(reversed(list(complete().items())))), "cot_key_order"),
+    (json.dumps(complete(**{"Weaknesses of Model B": "  "})), "cot_empty_value"),
+    (json.dumps(complete(Confidence="high")), "cot_extra_keys"),
+    (json.dumps(complete(), indent=1), None),
+])
+def test_only_a_complete_cot_judgment_is_accepted(text, reason):
+    """Catches: any text whose Choice matches accepted as a target (a bare {"Choice": "Model A"}), keys
+    out of the prompt's order, an empty analysis, and a rejection without its reason."""
+    (candidate,) = judge_candidates([text], "A", "cj2_cot", accept_cap=0)
+    assert candidate["rejected"] == reason and candidate["accepted"] == candidate["kept"] == (reason is None)
 
 
 def test_an_item_without_any_accepted_candidate_has_none_kept():

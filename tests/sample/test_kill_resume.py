@@ -9,18 +9,16 @@ those of the uninterrupted reference run item for item: no duplicates, nothing m
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.processes import RUN_TIMEOUT_S, kill_once_committed
 from tests.sample.conftest import sample_overrides
 from tests.sample.inputs import GOOD_IDS
 from tests.sample.outputs import accepted_lines, quarantine_rows, shard_records
 
 KILL_AT = (1, 3, 6)
-RUN_TIMEOUT_S = 300
 
 
 def _lines(path: Path) -> int:
@@ -45,26 +43,12 @@ def launch(repo_root: Path, overrides: list, log: Path) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "launch/sample.py", *overrides], cwd=repo_root, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
-def kill_after(proc: subprocess.Popen, output_dir: Path, items: int, log: Path) -> int:
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while committed_items(output_dir) < items:
-        assert proc.poll() is None, f"the run ended (rc {proc.returncode}) before {items} items were committed:\n{log.read_text()[-3000:]}"
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise AssertionError(f"no {items} committed items after {RUN_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.02)  # polling interval of the bounded wait
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait(timeout=60) == -signal.SIGKILL
-    return committed_items(output_dir)
-
-
 def test_killed_runs_resume_to_exactly_the_uninterrupted_outputs(repo_root, tiny_qwen2_dir, sample_input, reference_run, tmp_path):
     out, log = tmp_path / "out", tmp_path / "runs.log"
     overrides = sample_overrides(tiny_qwen2_dir, sample_input, out, tmp_path / "run")
     reached = []
     for items in KILL_AT:
-        reached.append(kill_after(launch(repo_root, overrides, log), out, items, log))
+        reached.append(kill_once_committed(launch(repo_root, overrides, log), lambda: committed_items(out), items, log, "items"))
         assert not (out / "summary.json").exists()  # each kill left the job unfinished
     assert reached == sorted(reached) and reached[-1] < len(GOOD_IDS)
     final = launch(repo_root, overrides, log)

@@ -1,8 +1,11 @@
 """Run under torchrun (2 ranks): a packed batch gives the losses and gradients of the same samples
 unpacked, through a real GPTModel, at TP=2 and TP=1, for token and sample averaging.
 
-A negative control packs with a plain causal mask (attention leaks across samples) and must
-differ, so the comparison can fail.
+Packed rows reach the model as one THD sequence with ``cu_seqlens`` (cj2.data.stream.collate).
+A negative control gives each row as a single segment (attention leaks across samples, RoPE
+positions run on) and must differ, so the comparison can fail. A recording core attention
+(standing in for Transformer Engine's, which takes the same ``PackedSeqParams``) checks that
+what reaches attention is exactly the sample boundaries.
 """
 
 import sys
@@ -20,8 +23,29 @@ from cj2.data.packing import write_tokenized
 from cj2.data.stream import PackedDataset, collate, denominators
 from cj2.data.tokenize import TokenizedSample
 from cj2.losses.objective import judge_loss
+from cj2.models import build as model_build
 from cj2.models import build_model
+from cj2.models.attention import PackedAttention, packed_seq_params
 from cj2.train.selected_logits import compact_targets, logits_only_at
+
+
+class RecordingAttention(PackedAttention):
+    """Records the packed-sequence params every core-attention call receives."""
+
+    seen: list = []
+
+    def forward(self, query, key, value, attention_mask, attn_mask_type=None, attention_bias=None, packed_seq_params=None):
+        assert attention_mask is None, "packed training must not pass a dense mask"
+        RecordingAttention.seen.append((packed_seq_params.cu_seqlens_q.tolist(), packed_seq_params.max_seqlen_q, query.shape[0]))
+        return super().forward(query, key, value, attention_mask, attn_mask_type, attention_bias, packed_seq_params)
+
+
+def forward(model, batch, one_segment_per_row=False):
+    cu, longest = batch["cu_seqlens"], batch["max_seqlen"]
+    if one_segment_per_row:  # negative control: rows as single segments
+        cu = torch.arange(0, batch["tokens"].shape[1] + 1, SEQ, dtype=torch.int32)
+        longest = SEQ
+    return model(batch["tokens"], batch["position_ids"], None, packed_seq_params=packed_seq_params(cu, longest))
 
 VOCAB, SEQ = 256, 40
 MODEL = ModelConfig(
@@ -50,7 +74,7 @@ def samples():
     return out
 
 
-def run_layout(model, data_dir, cfg, average, causal_only=False, selected=False):
+def run_layout(model, data_dir, cfg, average, one_segment_per_row=False, selected=False):
     """Total loss over all rows (micro-batches of 2) and the gradients it leaves.
 
     ``selected``: the training step's path (output layer only at learned/verdict positions).
@@ -62,20 +86,17 @@ def run_layout(model, data_dir, cfg, average, causal_only=False, selected=False)
     total = 0.0
     for first in range(0, len(rows), 2):
         batch = collate(ds, rows[first : first + 2], average)
-        if causal_only:
-            s = batch["tokens"].shape[1]
-            batch["attention_mask"] = ~torch.ones(s, s, dtype=torch.bool).tril()[None, None]
         if selected:
             targets = compact_targets(batch)
             with logits_only_at(
                 model, targets["logit_rows"], targets["logit_pos"], batch["verdict_row"], batch["verdict_pos"]
             ) as extra:
-                logits = model(batch["tokens"], batch["position_ids"], batch["attention_mask"])
+                logits = forward(model, batch)
             assert logits.shape[1] == len(targets["logit_rows"]) < batch["tokens"].numel()
             assert extra.verdict.shape[0] == len(batch["verdict_row"])
             parts = judge_loss(logits, targets, cfg, den.sft, den.pg, verdict_logits=extra.verdict)
         else:
-            logits = model(batch["tokens"], batch["position_ids"], batch["attention_mask"])
+            logits = forward(model, batch, one_segment_per_row)
             parts = judge_loss(logits, batch, cfg, den.sft, den.pg)
         parts.loss.backward()
         total += parts.loss.item()
@@ -132,7 +153,7 @@ def main():
                 for n in g_packed:
                     diff = (g_packed[n] - g_unpacked[n]).abs().max().item()
                     assert diff < 1e-5, f"tp={tp} {name} {average}: grad {n} differs by {diff}"
-        leaky, _, _ = run_layout(model, work / "packed", cfg, "token", causal_only=True)
+        leaky, _, _ = run_layout(model, work / "packed", cfg, "token", one_segment_per_row=True)
         clean, _, _ = run_layout(model, work / "unpacked", cfg, "token")
         assert abs(leaky - clean) > 1e-4, "negative control: attention across samples should change the loss"
         # The training step's output layer at selected positions only: same losses and grads.
@@ -149,6 +170,19 @@ def main():
                 full,
                 "selected logits tp=2 sp",
             )
+        # What reaches core attention: the sample boundaries of the packed micro-batch, every layer.
+        model_build.PackedAttention = RecordingAttention
+        RecordingAttention.seen.clear()
+        recording = build(tp)
+        model_build.PackedAttention = PackedAttention
+        ds = PackedDataset(work / "packed")
+        batch = collate(ds, [0, 1], "token")
+        forward(recording, batch)
+        starts = sorted({r * SEQ + int(x) for r in (0, 1) for x in ds.row_samples(r)["start"]})
+        assert len(RecordingAttention.seen) == MODEL.num_layers
+        for cu, longest, tokens in RecordingAttention.seen:
+            assert set(starts) <= set(cu[:-1]) and cu[-1] == 2 * SEQ == tokens, (cu, starts)
+            assert longest == max(b - a for a, b in zip(cu, cu[1:], strict=False))
         parallel_state.destroy_model_parallel()
     dist.barrier()
     if dist.get_rank() == 0:

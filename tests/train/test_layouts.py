@@ -28,11 +28,16 @@ def tiny_hf_checkpoint(out_dir):
 
     from cj2.config import compose
 
-    m = compose(["model=tiny"]).model
+    m = compose(["+exp=demo"]).model  # the model the runs below train
     config = Qwen2Config(vocab_size=m.vocab_size, hidden_size=m.hidden_size, intermediate_size=m.ffn_hidden_size, num_hidden_layers=m.num_layers, num_attention_heads=m.num_attention_heads, num_key_value_heads=m.num_query_groups, max_position_embeddings=m.max_position_embeddings, rope_theta=m.rope_theta, rms_norm_eps=m.rms_norm_eps, tie_word_embeddings=m.tie_word_embeddings)
     torch.manual_seed(0)
     Qwen2ForCausalLM(config).save_pretrained(out_dir)
     return out_dir
+
+
+def build_data(repo_root, data_dir):
+    proc = subprocess.run([sys.executable, "launch/build_data.py", "+exp=demo", f"data.output_dir={data_dir}"], cwd=repo_root, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 def train(repo_root, run_dir, data_dir, hf_dir, overrides):
@@ -49,6 +54,7 @@ def train(repo_root, run_dir, data_dir, hf_dir, overrides):
 def test_parallel_layouts_train_like_one_process(tmp_path, repo_root):
     hf_dir = tiny_hf_checkpoint(tmp_path / "hf")
     data_dir = tmp_path / "data"
+    build_data(repo_root, data_dir)  # training never builds data
     reference = train(repo_root, tmp_path / "one", data_dir, hf_dir, [])
     for name, overrides in LAYOUTS.items():
         got = train(repo_root, tmp_path / name, data_dir, hf_dir, overrides)

@@ -33,7 +33,11 @@ def assert_bitwise_equal(a, b):
 def test_killed_runs_resume_bitwise_and_fall_back_from_a_truncated_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_API_KEY", FAKE_SECRET)
     monkeypatch.setenv("WANDB_SILENT", "true")
-    data = tmp_path / "data"  # the first run builds a small demo mixture here, the others reuse it
+    data = tmp_path / "data"  # one small demo mixture, built before training (training never builds data)
+    from cj2.data.build import build_mixture
+    from tests.train.resume_worker import config
+
+    build_mixture(config(str(tmp_path / "full"), str(data)), show_progress=False)
 
     full = tmp_path / "full"
     run_torchrun(WORKER, 2, [str(full), str(data), str(tmp_path / "w_full")], timeout=600)

@@ -202,32 +202,38 @@ def synthetic(lengths, prompt=3, verdict_every=2):
     return out
 
 
-def test_collate_restarts_positions_and_blocks_attention_across_samples(tmp_path):
+def test_collate_packs_rows_into_one_sequence_with_sample_boundaries(tmp_path):
+    """Catches: positions not restarting, a missing or shifted sample boundary in cu_seqlens,
+    padding merged into a sample, token weights or verdict positions off by one."""
     write_tokenized(synthetic([5, 7, 4, 6]), tmp_path, seq_length=12, pad_id=0)
     ds = PackedDataset(tmp_path)
-    batch = collate(ds, list(range(len(ds))), "token")
-    for r in range(len(ds)):
+    rows = list(range(len(ds)))
+    batch = collate(ds, rows, "token")
+    s = ds.seq_length
+    assert batch["tokens"].shape == (1, len(rows) * s)
+    expected_bounds = [0]
+    for r in rows:
         t = ds.row_samples(r)
         for j, (start, n) in enumerate(zip(t["start"], t["length"], strict=False)):
-            assert batch["position_ids"][r, start : start + n].tolist() == list(range(n))
-            mask = batch["attention_mask"][r, 0]
-            inside = mask[start : start + n, start : start + n]
-            assert torch.equal(inside, ~torch.ones(n, n, dtype=torch.bool).tril())
-            assert mask[start : start + n, :start].all() and mask[start : start + n, start + n :].all()
+            at = r * s + int(start)
+            assert batch["position_ids"][0, at : at + n].tolist() == list(range(n))
+            expected_bounds += [at + n] if at == expected_bounds[-1] else [at, at + n]
             # Token weights: the sample's weight on positions predicting its learned tokens.
-            w = (
-                batch["token_weight"][r, start - 1 + 3 : start + n - 1]
-                if start
-                else batch["token_weight"][r, 2 : n - 1]
-            )
+            w = batch["token_weight"][0, at - 1 + 3 : at + n - 1] if start else batch["token_weight"][0, at + 2 : at + n - 1]
             assert torch.allclose(w, torch.full_like(w, float(t["weight"][j])))
-    # Each verdict's logit position predicts y*.
+        if expected_bounds[-1] < (r + 1) * s:  # the row's padding is a segment of its own
+            expected_bounds.append((r + 1) * s)
+    assert batch["cu_seqlens"].tolist() == expected_bounds and batch["cu_seqlens"].dtype == torch.int32
+    assert batch["max_seqlen"] == max(b - a for a, b in zip(expected_bounds, expected_bounds[1:], strict=False))
+    # Each verdict's logit position predicts y*; nothing predicts across a row boundary.
     assert torch.equal(batch["labels"][batch["verdict_row"], batch["verdict_pos"]], batch["verdict_label"])
     assert len(batch["verdict_row"]) == 2
-    den = denominators(ds, list(range(len(ds))), "token")
+    assert batch["token_weight"].view(len(rows), s)[:, -1].eq(0).all()
+    den = denominators(ds, rows, "token")
     assert den.loss_tokens == (5 + 7 + 4 + 6 - 4 * 3) == batch["token_weight"].gt(0).sum().item() and den.pg == 2
-    assert denominators(ds, list(range(len(ds))), "sample").sft == 4
-    sample_avg = collate(ds, list(range(len(ds))), "sample")["token_weight"]
+    assert den.attention_pairs == 5**2 + 7**2 + 4**2 + 6**2
+    assert denominators(ds, rows, "sample").sft == 4
+    sample_avg = collate(ds, rows, "sample")["token_weight"]
     assert np.isclose(sample_avg.sum().item(), sum(1.0 + i % 2 for i in range(4)))
 
 

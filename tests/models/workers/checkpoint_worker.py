@@ -1,10 +1,9 @@
 """torchrun worker (2 ranks): dist_checkpointing save at one layout, load at another.
 
 Model state: saved at TP=2, reloaded at PP=2, re-saved, reloaded at TP=1 (DP=2); each layout
-exports HF (the test compares the exports bit for bit). Optimizer state: one Adam step at TP=2,
-save model + distributed optimizer, then the same second step at TP=2 (continuing), after
-loading at TP=2 and at TP=1 (resharded), and at TP=1 with the model only (fresh moments: a
-control that must differ). Also loads into a different architecture, which must fail clearly.
+exports HF (the test compares the exports bit for bit). Optimizer state: see the comments in
+main(): DP-sharded and portable saves, resumes, and a spy on what a DP=2 save gathers. Also
+loads into a different architecture, which must fail clearly.
 Usage: checkpoint_worker.py WORK_DIR
 """
 
@@ -106,23 +105,71 @@ def main():
     except CheckpointError as e:
         results["wrong_architecture"] = str(e)
 
-    # Optimizer state: TP2 (DP1) -> TP2 again and TP1 (DP2), with the distributed optimizer.
+    # Optimizer state: saved DP-sharded (the default) and portable at TP2 (DP1), then the same
+    # second step at TP2 (continuing), after loading at TP2, at TP1 (DP2) from the portable copy,
+    # and at TP1 with the model only (fresh moments: a control that must differ).
+    from cj2.models.checkpoint import PORTABLE
+
     parallel = init(2, 1)
     ddp, optimizer = trainer(parallel)
     step(ddp, optimizer)
     save_checkpoint(work / "ckpt_optim", ddp, optimizer, model_cfg=MODEL)
+    save_checkpoint(work / "ckpt_portable", ddp, optimizer, model_cfg=MODEL, optimizer_format=PORTABLE)
     step(ddp, optimizer)
     results["loss_continued"] = loss_of(ddp).item()
-    for tp in (2, 1):
-        parallel = init(tp, 1)
-        ddp, optimizer = trainer(parallel, initialize=False)
+    ddp, optimizer = trainer(init(2, 1), initialize=False)
+    load_checkpoint(work / "ckpt_optim", ddp, optimizer)
+    step(ddp, optimizer)
+    results["loss_resumed_tp2"] = loss_of(ddp).item()
+    parallel = init(1, 1)
+    ddp, optimizer = trainer(parallel, initialize=False)
+    try:
         load_checkpoint(work / "ckpt_optim", ddp, optimizer)
-        step(ddp, optimizer)
-        results[f"loss_resumed_tp{tp}"] = loss_of(ddp).item()
+        results["dp_sharded_at_tp1"] = "loaded"
+    except CheckpointError as e:
+        results["dp_sharded_at_tp1"] = str(e)
+    ddp, optimizer = trainer(parallel, initialize=False)
+    load_checkpoint(work / "ckpt_portable", ddp, optimizer)
+    step(ddp, optimizer)
+    results["loss_resumed_tp1"] = loss_of(ddp).item()
     ddp, optimizer = trainer(parallel, initialize=False)
     load_checkpoint(work / "ckpt_optim", ddp)
     step(ddp, optimizer)
     results["loss_model_only"] = loss_of(ddp).item()
+
+    # At DP2, what a save gathers: the DP-sharded save gathers no optimizer state at all; the
+    # portable one gathers it on one DP rank at a time, never on every rank.
+    from megatron.core.optimizer.distrib_optimizer import DistributedOptimizer
+
+    gathers, moved = [], []
+    original_gather = DistributedOptimizer.get_parameter_state_dp_zero
+
+    def spy_gather(self, *args, **kwargs):
+        gathers.append(bool(kwargs.get("return_on_all_ranks", False)))
+        return original_gather(self, *args, **kwargs)
+
+    def spy_collective(original):
+        def run(*args, **kwargs):
+            moved.extend(t.numel() for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor))
+            return original(*args, **kwargs)
+
+        return run
+
+    DistributedOptimizer.get_parameter_state_dp_zero = spy_gather
+    originals = {name: getattr(dist, name) for name in ("all_gather", "all_gather_into_tensor", "gather", "broadcast")}
+    for name, original in originals.items():
+        setattr(dist, name, spy_collective(original))
+    ddp, optimizer = trainer(parallel)
+    step(ddp, optimizer)
+    save_checkpoint(work / "ckpt_dp2", ddp, optimizer, model_cfg=MODEL)
+    results["dp_sharded_save"] = {"gathers": list(gathers), "elements_moved": sum(moved)}
+    gathers.clear()
+    save_checkpoint(work / "ckpt_dp2_portable", ddp, optimizer, model_cfg=MODEL, optimizer_format=PORTABLE)
+    results["portable_save"] = {"gathers": list(gathers)}
+    results["optimizer_state_elements"] = sum(p.numel() for p in ddp.parameters())
+    DistributedOptimizer.get_parameter_state_dp_zero = original_gather
+    for name, original in originals.items():
+        setattr(dist, name, original)
 
     if dist.get_rank() == 0:
         (work / "results.json").write_text(json.dumps(results))
