@@ -70,8 +70,7 @@ def judge_requests(requests: Sequence[dict], eval_cfg, directory: Path, engine: 
         records = read_jsonl(store.items_path)
         print(f"{eval_cfg.name}: all {len(records)} judgments already stored in {directory}", file=sys.stderr)
         return [r["prediction"] for r in records]
-    records = store.done_records()
-    done = {r["row"] for r in records}
+    done = {r["row"] for r in store.done_records()}
     todo = [row for row in range(len(requests)) if row not in done]
     start = time.perf_counter()
     progress, task = progress_bar(f"judging {eval_cfg.name}", len(requests), len(done), eval_cfg.progress)
@@ -79,13 +78,11 @@ def judge_requests(requests: Sequence[dict], eval_cfg, directory: Path, engine: 
         for first in range(0, len(todo), eval_cfg.flush_every):
             batch = todo[first : first + eval_cfg.flush_every]
             outputs = engine().generate([requests[row]["messages"] for row in batch], n=1, temperature=eval_cfg.temperature, top_p=eval_cfg.top_p, max_tokens=eval_cfg.max_tokens, seed=[eval_cfg.seed + row for row in batch])
-            new = [{"row": row, **requests[row]["key"], "prediction": texts[0]} for row, texts in zip(batch, outputs, strict=True)]
-            store.commit_part(new)
-            records.extend(new)
+            store.commit_part([{"row": row, **requests[row]["key"], "prediction": texts[0]} for row, texts in zip(batch, outputs, strict=True)])
             progress.advance(task, len(batch))
     seconds = time.perf_counter() - start
     rate = len(todo) / seconds if todo and seconds > 0 else None
-    manifest = store.finish(records, [], {"judged_this_run": len(todo), "resumed": len(done), "judged_per_s_this_run": rate})
+    manifest = store.finish([], lambda _records: {"judged_this_run": len(todo), "resumed": len(done), "judged_per_s_this_run": rate})
     print(f"{eval_cfg.name}: judged {len(todo)} request(s) ({rate or 0:.2f}/s), {len(done)} already stored; {manifest['items']} in {directory}", file=sys.stderr)
     return [r["prediction"] for r in read_jsonl(store.items_path)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +56,14 @@ def sample_shard(s, shard_index: int, engine: Callable[[], Engine], progress: bo
         store.drop_parts()
         return finished
     shard = read_shard(s.input, s.num_shards, shard_index, checkable_labels(s.verdict_format), s.swap_positions, s.seed)
-    records = store.done_records()
-    done = {r["id"] for r in records}
+    done = {r["id"] for r in store.done_records()}  # ids only: the records stay on disk
     todo = [item for item in shard.items if item.id not in done]
     with tqdm(total=len(shard.items), initial=len(shard.items) - len(todo), desc=f"shard {shard_index}/{s.num_shards}", unit="item", disable=not progress) as bar:
         for start in range(0, len(todo), s.flush_every):
             batch = todo[start : start + s.flush_every]
-            new = sample_batch(s, engine(), batch)
-            store.commit_part(new)
-            records.extend(new)
+            store.commit_part(sample_batch(s, engine(), batch))
             bar.update(len(batch))
-    return store.finish(records, [q.to_dict() for q in shard.quarantined], shard_stats(records))
+    return store.finish([q.to_dict() for q in shard.quarantined], shard_stats)
 
 
 def sample_batch(s, engine: Engine, batch) -> list[dict[str, Any]]:
@@ -84,16 +81,15 @@ def sample_batch(s, engine: Engine, batch) -> list[dict[str, Any]]:
     ]
 
 
-def shard_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
-    tokens = sum(r["gen_tokens"] for r in records)
-    seconds = sum(r["gen_seconds"] for r in records)
-    return {
-        "candidates": sum(len(r["candidates"]) for r in records),
-        "accepted": sum(r["num_accepted"] for r in records),
-        "kept": sum(r["num_kept"] for r in records),
-        "zero_accepted_items": sum(r["num_accepted"] == 0 for r in records),
-        "completion_tokens": round(tokens),
-        "gen_seconds": seconds,
-        "tokens_per_s": tokens / seconds if seconds > 0 else None,
-    }
-
+def shard_stats(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over a shard's records, one record at a time."""
+    totals = dict.fromkeys(("candidates", "accepted", "kept", "zero_accepted_items"), 0)
+    tokens = seconds = 0.0
+    for r in records:
+        totals["candidates"] += len(r["candidates"])
+        totals["accepted"] += r["num_accepted"]
+        totals["kept"] += r["num_kept"]
+        totals["zero_accepted_items"] += r["num_accepted"] == 0
+        tokens += r["gen_tokens"]
+        seconds += r["gen_seconds"]
+    return {**totals, "completion_tokens": round(tokens), "gen_seconds": seconds, "tokens_per_s": tokens / seconds if seconds > 0 else None}

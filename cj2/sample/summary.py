@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cj2.sample.records import training_samples
-from cj2.sample.shard_store import ShardStore, read_jsonl, write_jsonl
+from cj2.sample.shard_store import ShardStore, iter_jsonl, jsonl_sink
 from cj2.utils.atomic import atomic_path, atomic_write_text
 
 
@@ -22,7 +22,10 @@ def _group() -> dict[str, float]:
 
 
 def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
-    """Write summary.json, summary.png and accepted.jsonl under ``output_dir``; return the summary."""
+    """Write summary.json, summary.png and accepted.jsonl under ``output_dir``; return the summary.
+
+    Records are read and training samples written one at a time: a run's records never sit in memory.
+    """
     stores = [ShardStore(output_dir, i, num_shards) for i in range(num_shards)]
     manifests = [store.manifest() for store in stores]
     missing = [i for i, m in enumerate(manifests) if m is None]
@@ -31,23 +34,25 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
     groups: dict[str, dict[str, float]] = defaultdict(_group)
     quarantine_reasons: dict[str, int] = defaultdict(int)
     candidate_rejections: dict[str, int] = defaultdict(int)
-    accepted: list[dict[str, Any]] = []
-    for store in stores:
-        for record in read_jsonl(store.items_path):
-            for key in (f"{record['source'] or '(none)'} / {record['label']}", "all"):
-                g = groups[key]
-                g["items"] += 1
-                g["candidates"] += len(record["candidates"])
-                g["parsed"] += record["num_parsed"]
-                g["accepted"] += record["num_accepted"]
-                g["kept"] += record["num_kept"]
-                g["zero_accepted_items"] += record["num_accepted"] == 0
-            for candidate in record["candidates"]:
-                if candidate.get("rejected"):
-                    candidate_rejections[candidate["rejected"]] += 1
-            accepted.extend(training_samples(record))
-        for row in read_jsonl(store.quarantine_path):
-            quarantine_reasons[row["kind"]] += 1
+    out = Path(output_dir)
+    with jsonl_sink(out / "accepted.jsonl") as accepted:
+        for store in stores:
+            for record in iter_jsonl(store.items_path):
+                for key in (f"{record['source'] or '(none)'} / {record['label']}", "all"):
+                    g = groups[key]
+                    g["items"] += 1
+                    g["candidates"] += len(record["candidates"])
+                    g["parsed"] += record["num_parsed"]
+                    g["accepted"] += record["num_accepted"]
+                    g["kept"] += record["num_kept"]
+                    g["zero_accepted_items"] += record["num_accepted"] == 0
+                for candidate in record["candidates"]:
+                    if candidate.get("rejected"):
+                        candidate_rejections[candidate["rejected"]] += 1
+                for sample in training_samples(record):
+                    accepted.write(sample)
+            for row in iter_jsonl(store.quarantine_path):
+                quarantine_reasons[row["kind"]] += 1
     for g in groups.values():
         g["acceptance_rate"] = g["accepted"] / g["candidates"] if g["candidates"] else 0.0
         g["parse_failure_rate"] = 1 - g["parsed"] / g["candidates"] if g["candidates"] else 0.0
@@ -65,10 +70,8 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
         "gen_seconds": seconds,
         # Summed over shards: per-task throughput; array tasks running at once add up beyond it.
         "tokens_per_s": tokens / seconds if seconds > 0 else None,
-        "training_samples": len(accepted),
+        "training_samples": accepted.lines,
     }
-    out = Path(output_dir)
-    write_jsonl(out / "accepted.jsonl", accepted)
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     plot_summary(summary, out / "summary.png")
     return summary
