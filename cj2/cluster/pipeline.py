@@ -3,12 +3,17 @@
 Each stage is submitted at once with ``afterok`` on the previous one, so the chain runs
 unattended and a failed stage cancels the rest (``--kill-on-invalid-dep``). All stages share the
 run's frozen config and run dir. Rejection sampling with ``sample.num_shards > 1`` is a job
-array, one shard per task, at most ``cluster.array_parallelism`` at once. Every stage's config is
-validated before the first job is submitted.
+array, one shard per task, at most ``cluster.array_parallelism`` at once.
+
+The stages hand over files: sampling writes ``sample.output_dir/accepted.jsonl``, which the
+mixture's ``rft`` component reads (conf/data/cj2.yaml); the build writes ``data.output_dir``, which
+training reads. Every stage's config is validated before the first job is submitted, each stage
+knowing which of its inputs an earlier stage will write.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from omegaconf import DictConfig, OmegaConf
@@ -30,13 +35,25 @@ def shard_configs(cfg: DictConfig) -> list[DictConfig]:
     return out
 
 
+def stage_outputs(cfg: DictConfig, task: str) -> list[str]:
+    """The artefacts a stage writes that later stages read, as absolute paths."""
+    if task == "sample":
+        return [os.path.abspath(os.path.join(cfg.sample.output_dir, "accepted.jsonl"))]
+    if task == "build_data":
+        return [os.path.abspath(cfg.data.output_dir)]
+    return []
+
+
 def validate_stages(cfg: DictConfig, stages: Sequence[tuple[str, str]]) -> None:
+    """Every stage's checks, each knowing what the stages before it will have written."""
     from cj2.config import ConfigError, Problem, problems_of
 
     problems: list[Problem] = []
+    produced: frozenset[str] = frozenset()
     for name, task in stages:
-        for p in problems_of(cfg, stage="run" if task in TASKS else "compose", task=task if task in TASKS else "train"):
+        for p in problems_of(cfg, stage="run" if task in TASKS else "compose", task=task if task in TASKS else "train", produced=produced):
             problems.append(Problem(f"[{name}] {p.key}", p.message, p.fix))
+        produced |= frozenset(stage_outputs(cfg, task))
     if problems:
         raise ConfigError(problems)
 

@@ -84,6 +84,9 @@ class DataComponentConfig:
     options: dict[str, Any] = field(default_factory=dict)
     # Overrides data.max_reject_fraction for this source (e.g. a set whose ties a two-way template drops).
     max_reject_fraction: float | None = None
+    # True: this source may be evaluation data (a registered benchmark's, cj2.data.decontaminate);
+    # without it validation refuses such a source and the build quarantines rows whose question an eval file holds.
+    allow_eval_source: bool = False
 
 
 @dataclass
@@ -103,6 +106,10 @@ class DataConfig:
     num_workers: int = 1
     # Rows per work unit handed to a worker process (and per tokenizer batch).
     chunk_size: int = 512
+    # Quarantine (eval_overlap) training rows whose normalized question is in an evaluation file:
+    # every .json/.jsonl/.parquet/.csv file (folders: recursively) of decontaminate_against.
+    decontaminate: bool = True
+    decontaminate_against: list[str] = field(default_factory=list)
 
 
 @dataclass

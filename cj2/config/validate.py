@@ -9,7 +9,6 @@ Every problem is reported at once, each as one line naming the key and the fix.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +168,8 @@ def check_train(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("data.seq_length", f"{seq} is not divisible by tp={cfg.parallel.tp}, which sequence parallelism needs", "use a multiple of tp"))
 
 
-def check_data(cfg, problems: list[Problem], check_files: bool) -> None:
+def check_data(cfg, problems: list[Problem], check_files: bool, produced: frozenset[str] = frozenset()) -> None:
+    """``produced``: absolute paths an earlier pipeline stage writes (not there yet, and rightly so)."""
     d = cfg.data
     if not d.components:
         problems.append(Problem("data.components", "the mixture has no components", "pick a mixture with data=<name> or add data.components.<name>"))
@@ -181,8 +181,16 @@ def check_data(cfg, problems: list[Problem], check_files: bool) -> None:
     _positive(problems, "data.seq_length", d.seq_length)
     _positive(problems, "data.num_workers", d.num_workers)
     _positive(problems, "data.chunk_size", d.chunk_size)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d.date_cutoff)):
+    from cj2.data.curation import cutoff_date
+
+    try:  # the check the build makes: a real day, so that 2024-02-30 fails here and not days into a build
+        cutoff_date(d.date_cutoff)
+    except ValueError:
         problems.append(Problem("data.date_cutoff", f"{d.date_cutoff!r} is not a YYYY-MM-DD date", "set data.date_cutoff=2024-10-01"))
+    from cj2.data.decontaminate import eval_source
+
+    # The run's own evaluation data is evaluation data too, whatever its file is called.
+    run_eval = [(cfg.eval.name, own) for own in (cfg.eval.data_file, cfg.eval.data_dir) if own]
     for name, comp in d.components.items():
         key = f"data.components.{name}"
         _choice(problems, f"{key}.kind", comp.kind, COMPONENT_KINDS)
@@ -200,13 +208,25 @@ def check_data(cfg, problems: list[Problem], check_files: bool) -> None:
             problems.append(Problem(f"{key}.role", f"role synthesize works on knowledge or chat_style components, not {comp.kind}", f"set {key}.kind=knowledge (or chat_style), or another role"))
         if comp.role in ("rejudge", "retemplate", "rft") and comp.kind != "pairwise":
             problems.append(Problem(f"{key}.role", f"role {comp.role} works on pairwise components, not {comp.kind}", f"set {key}.kind=pairwise or {key}.role=as_is"))
+        judgment_format = (comp.options or {}).get("judgment_format")
+        if judgment_format is not None:
+            from cj2.verdicts import FORMATS
+
+            _choice(problems, f"{key}.options.judgment_format", judgment_format, tuple(sorted(FORMATS)))
         if comp.max_reject_fraction is not None and not 0 <= comp.max_reject_fraction <= 1:
             problems.append(Problem(f"{key}.max_reject_fraction", f"must be in [0, 1], got {comp.max_reject_fraction}", "use a fraction such as 0.2, or null for data.max_reject_fraction"))
         needs_source = comp.kind != "synthetic_demo"
         if needs_source and not comp.path and not comp.hub_name:
             problems.append(Problem(f"{key}.path", "no path and no hub_name: this component has no rows", f"set {key}.path=FILE"))
-        if check_files and comp.path and not os.path.exists(comp.path):
+        if check_files and comp.path and not os.path.exists(comp.path) and os.path.abspath(comp.path) not in produced:
             problems.append(Problem(f"{key}.path", f"file not found: {comp.path}", f"create it or point {key}.path at an existing file"))
+        if not comp.allow_eval_source and (found := eval_source(comp.path, comp.hub_name, run_eval)):
+            bench, why = found
+            problems.append(Problem(f"{key}.{'path' if comp.path else 'hub_name'}", f"component {name!r} reads {comp.path or comp.hub_name}, evaluation data of benchmark {bench!r} ({why}): a judge trained on it is scored on what it saw",
+                                    f"use a training split of another source, or set {key}.allow_eval_source=true to train on it knowingly"))
+    for path in d.decontaminate_against if check_files and d.decontaminate else ():
+        if not os.path.exists(path):
+            problems.append(Problem("data.decontaminate_against", f"no evaluation data at {path}", "point it at existing evaluation files or folders, or remove the entry"))
 
 
 def check_model_files(cfg, problems: list[Problem]) -> None:
@@ -285,15 +305,17 @@ def check_preemption_lead(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("cluster.signal_delay_s", f"{c.signal_delay_s}s leaves {grace}s after the warning signal, but a step takes ~{step:.0f}s and a checkpoint ~{save:.0f}s at {c.checkpoint_write_gbps} GB/s per node (planner estimates)", f"set cluster.signal_delay_s>={need} (or cluster.checkpoint_write_gbps to your filesystem's figure)"))
 
 
-def problems_of(cfg, stage: str = "compose", task: str = "train") -> list[Problem]:
-    """All problems of ``cfg``. ``stage='run'`` also checks the files and credentials ``task`` needs."""
+def problems_of(cfg, stage: str = "compose", task: str = "train", produced: frozenset[str] = frozenset()) -> list[Problem]:
+    """All problems of ``cfg``. ``stage='run'`` also checks the files and credentials ``task`` needs,
+    except ``produced``: the absolute paths that earlier stages of a pipeline will write."""
     problems: list[Problem] = []
     check_model(cfg, problems)
     check_parallel(cfg, problems)
     check_cluster(cfg, problems)
     check_loss(cfg, problems)
     check_train(cfg, problems)
-    check_data(cfg, problems, check_files=stage == "run" and task in ("train", "build_data"))
+    # Only the build reads the component files; training reads the build (cj2.train.job.prebuilt_data).
+    check_data(cfg, problems, check_files=stage == "run" and task == "build_data", produced=produced)
     check_sample(cfg, problems, check_files=stage == "run" and task == "sample")
     check_memory(cfg, problems)
     if task == "train":

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from cj2.data import decontaminate
 from cj2.data.demo import demo_examples
 from cj2.data.loaders import SourceRow, example_of, plain_component, source_rows
 from cj2.data.mixture import Mixture
@@ -163,7 +164,8 @@ def _component_spec(cfg, name: str, component, spool_dir: Path) -> ComponentSpec
 
 
 def _work(args):
-    return process_chunk(*args)
+    spec, items = args
+    return process_chunk(spec, decontaminate.screen(spec, items))  # eval_overlap rows out before any rendering
 
 
 def _ordered_map(pool, fn, items: Iterator, depth: int) -> Iterator:
@@ -267,6 +269,7 @@ def _build_into(out_dir: Path, cfg, teacher, show_progress: bool, pack: bool) ->
     """Every build output but build.json, written into the empty ``out_dir``; returns the statistics."""
     from rich.progress import Progress
 
+    decontaminate.load(cfg)  # before the pool forks: the workers inherit the evaluation questions
     mixture = Mixture(out_dir / ".work", cfg.data.seed)
     quarantine = Quarantine(out_dir / "quarantine.jsonl")
     components: dict[str, ComponentStats] = {}
@@ -276,6 +279,7 @@ def _build_into(out_dir: Path, cfg, teacher, show_progress: bool, pack: bool) ->
             for name, component in cfg.data.components.items():
                 components[name] = _run_component(cfg, name, component, pool, mixture, quarantine, teacher, progress)
         finally:
+            decontaminate.unload()
             quarantine.close()
             close_spools(mixture.dir)
             if pool is not None:

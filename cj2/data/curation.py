@@ -6,15 +6,18 @@ judgment only when its verdict is the known answer:
 - ``rejudge`` (public judge data): rows dated before ``data.date_cutoff`` are re-judged by the
   teacher and kept where its verdict matches the human label; rows on or after it are re-rendered
   with a randomly drawn template (``retemplate``). Without a date field every row is re-judged.
+  Dates are parsed (:func:`parse_date`) and compared as dates; a row whose date does not parse is
+  rejected as ``bad_date``.
 - ``rft`` (reward data): the teacher writes ``sample.n`` candidates; the first ``sample.accept_cap``
   (M) whose verdict matches the label are kept.
 
 On every step a judgment counts only when complete (cj2.data.judgment_check: the CoT format's
 seven keys, in order, non-empty); a row whose agreeing judgments are all incomplete is rejected
 with the incompleteness reason instead of ``teacher_disagrees``.
-- ``synthesize`` on a ``knowledge`` component: a model answer (the row's ``response``, or one the
-  engine writes) is graded against the gold answer by extraction; the teacher judges correctness
-  and is kept where it agrees.
+- ``synthesize`` on a ``knowledge`` component: the row's responses, or ``options.responses_per_question``
+  answers the engine writes, are graded against the gold answer by extraction; one per question is
+  picked, steering the component's share of correct answers toward ``options.correct_fraction``;
+  the teacher judges its correctness and is kept where it agrees.
 - ``synthesize`` on a ``chat_style`` component: two responses written under contrasting style
   instructions; one style becomes the stated requirement, and the teacher must pick the response
   that meets it.
@@ -25,11 +28,14 @@ with their judgments (``meta.variants``) so the workers only render and count to
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 
-from cj2.data.answers import is_correct
+from cj2.data.answers import is_correct, option_letters
 from cj2.data.judgment_check import incomplete_reason
 from cj2.data.positions import orient, seeded_unit
 from cj2.data.records import JudgeExample, RejectedRow
@@ -51,6 +57,60 @@ STYLE_AXES = [
 ]
 
 
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?)?"
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME)
+_YEAR_LAST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})" + _TIME)
+_MONTH_NAME_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y")
+DATE_FORMATS = "ISO 8601, YYYY/MM/DD, DD/MM/YYYY or MM/DD/YYYY where the day is over 12, 'Jan 5, 2024', '5 January 2024', or a Unix timestamp"
+
+
+def parse_date(value) -> date | None:
+    """The calendar day ``value`` names, or None when it names none (or names it ambiguously).
+
+    A Unix timestamp (seconds, or milliseconds from 1e11 on) is read in UTC; other forms give the
+    day as written, whatever their time zone.
+    """
+    text = " ".join(str(value).split())
+    if re.fullmatch(r"\d{9,13}(?:\.\d+)?", text):
+        seconds = float(text)
+        return datetime.fromtimestamp(seconds / 1000 if seconds >= 1e11 else seconds, tz=UTC).date()
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    try:
+        if m := _YEAR_FIRST.fullmatch(text):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _YEAR_LAST.fullmatch(text):
+            first, second, year = int(m[1]), int(m[2]), int(m[3])
+            if first <= 12 and second <= 12 and first != second:
+                return None  # 01/05/2024: January 5 in the US, 1 May elsewhere; guessing would misfile it
+            day, month = (first, second) if first > 12 else (second, first)
+            return date(year, month, day)
+    except ValueError:  # 2024/02/30
+        return None
+    bare = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text.replace(",", " ").replace(".", " "))
+    for fmt in _MONTH_NAME_FORMATS:
+        try:
+            return datetime.strptime(" ".join(bare.split()), fmt).date()
+        except ValueError:
+            continue
+    try:  # RFC 2822, as mail and HTTP headers write it: "Fri, 05 Jan 2024 10:00:00 +0000"
+        return parsedate_to_datetime(text).date()
+    except (TypeError, ValueError):
+        return None
+
+
+def cutoff_date(value) -> date:
+    """``data.date_cutoff`` as a date: a real day written YYYY-MM-DD, else a clear error."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+            return date.fromisoformat(str(value))
+    except ValueError:  # 2024-02-30
+        pass
+    raise ValueError(f"data.date_cutoff: {value!r} is not a YYYY-MM-DD date (e.g. 2024-10-01)")
+
+
 def teacher_from_config(cfg):
     from cj2.sample.engines import build_engine
     from cj2.sample.job import engine_options
@@ -62,7 +122,23 @@ class Curator:
     def __init__(self, cfg, name: str, component, engine):
         self.cfg, self.component_name, self.component, self.engine = cfg, name, component, engine
         self.seed = cfg.data.seed
-        self.answer_type = component.options.get("answer_type", "letter")
+        options, key = component.options, f"data.components.{name}.options"
+        self.answer_type = options.get("answer_type", "letter")
+        if self.answer_type not in ("letter", "number"):
+            raise ValueError(f"{key}.answer_type: {self.answer_type!r} is neither 'letter' nor 'number'")
+        self.choices = options.get("choices")  # the option letters (or their count); None: read from each question
+        self.responses_per_question = int(options.get("responses_per_question", 4))
+        self.correct_fraction = options.get("correct_fraction", 0.5)
+        if self.responses_per_question < 1:
+            raise ValueError(f"{key}.responses_per_question: must be >= 1, got {self.responses_per_question}")
+        if self.correct_fraction is not None and not 0 <= float(self.correct_fraction) <= 1:
+            raise ValueError(f"{key}.correct_fraction: must be in [0, 1] (or null), got {self.correct_fraction}")
+        self.picked = self.picked_correct = 0  # knowledge answers picked so far, over the whole component
+        if component.role == "rejudge":
+            self.cutoff = cutoff_date(cfg.data.date_cutoff)
+
+    def _where(self, example: JudgeExample) -> tuple[str, int]:
+        return str(example.meta.get("file", self.component_name)), int(example.meta.get("row", 0))
 
     def _generate(self, prompts: list[list[dict]], ids: list[str], n: int, purpose: str) -> list[list[str]]:
         s = self.cfg.sample
@@ -94,7 +170,7 @@ class Curator:
             if every_order:
                 result[index] = replace(ex, template=template.name, meta=dict(ex.meta, variants=judged))
             else:
-                where = str(ex.meta.get("file", self.component_name)), int(ex.meta.get("row", 0))
+                where = self._where(ex)
                 if refused:  # the teacher agreed, but only in judgments that skip part of the analysis
                     reason = refused.most_common(1)[0][0]
                     result[index] = RejectedRow(self.component_name, *where, reason, f"every teacher judgment stating {ex.label!r} is incomplete ({dict(refused)})")
@@ -102,22 +178,41 @@ class Curator:
                     result[index] = RejectedRow(self.component_name, *where, "teacher_disagrees", f"no teacher judgment ({n} per order) states the label {ex.label!r}")
         return result
 
-    def _recent(self, example: JudgeExample) -> bool:
-        date = example.meta.get("date")
-        return date is not None and str(date)[:10] >= str(self.cfg.data.date_cutoff)[:10]
+    def _recent(self, example: JudgeExample) -> bool | RejectedRow:
+        """Dated on or after the cut-off; undated rows are outdated; an unreadable date rejects the row."""
+        value = example.meta.get("date")
+        if value is None:
+            return False
+        day = parse_date(value)
+        if day is None:
+            field = self.component.date_field or self.component.fields.get("date", "date")
+            return RejectedRow(self.component_name, *self._where(example), "bad_date", f"field 'date' (column {field!r}): {value!r} is not a date ({DATE_FORMATS})")
+        return day >= self.cutoff
+
+    def _pick(self, example: JudgeExample, graded: list[tuple[str, bool]]) -> tuple[str, bool]:
+        """One graded answer: of the class (correct or not) that brings the share of correct answers
+        picked so far nearest ``correct_fraction`` when the question offers it, a seeded draw within it."""
+        if self.correct_fraction is not None:
+            want = self.picked_correct + 0.5 <= float(self.correct_fraction) * (self.picked + 1)
+            graded = [g for g in graded if g[1] == want] or graded
+        response, correct = graded[int(seeded_unit(self.seed, "knowledge_pick", example.id) * len(graded))]
+        self.picked, self.picked_correct = self.picked + 1, self.picked_correct + correct
+        return response, correct
 
     def _answer_knowledge(self, rows: list[tuple[int, JudgeExample]]) -> list[tuple[int, JudgeExample]]:
         missing = [(i, ex) for i, ex in rows if not ex.responses]
+        written = {}
         if missing:
-            answers = self._generate([[{"role": "user", "content": ex.question}] for _, ex in missing], [ex.id for _, ex in missing], 1, "answer")
-            written = {i: a[0] for (i, _), a in zip(missing, answers, strict=True)}
-        else:
-            written = {}
+            prompts = [[{"role": "user", "content": ex.question}] for _, ex in missing]
+            answers = self._generate(prompts, [ex.id for _, ex in missing], self.responses_per_question, "answer")
+            written = {i: a for (i, _), a in zip(missing, answers, strict=True)}
         out = []
         for i, ex in rows:
-            response = ex.responses[0] if ex.responses else written[i]
-            label = "correct" if is_correct(response, ex.meta["gold"], self.answer_type) else "incorrect"
-            out.append((i, replace(ex, responses=[response], label=label)))
+            gold = ex.meta["gold"]
+            letters = option_letters(ex.question, gold, self.choices)  # read only by letter answers
+            graded = [(r, is_correct(r, gold, self.answer_type, letters)) for r in (ex.responses or written[i])]
+            response, correct = self._pick(ex, graded)
+            out.append((i, replace(ex, responses=[response], label="correct" if correct else "incorrect")))
         return out
 
     def _style_pairs(self, rows: list[tuple[int, JudgeExample]]) -> list[tuple[int, JudgeExample]]:
@@ -139,10 +234,12 @@ class Curator:
         template = self.component.template
         n = int(self.component.options.get("teacher_n", self.cfg.sample.n if role == "rft" else 1))
         if role == "rejudge":
-            recent = {i for i, ex in rows if self._recent(ex)}
-            judged = self._judge([(i, ex) for i, ex in rows if i not in recent], template or "cj2_cot", n)
+            recent = {i: self._recent(ex) for i, ex in rows}
+            judged = self._judge([(i, ex) for i, ex in rows if recent[i] is False], template or "cj2_cot", n)
             for i, ex in rows:
-                if i in recent:
+                if isinstance(recent[i], RejectedRow):
+                    judged[i] = recent[i]
+                elif recent[i]:
                     judged[i] = replace(ex, meta=dict(ex.meta, retemplate=True))
         elif role == "rft":
             judged = self._judge(rows, template or "cj2_cot", n)

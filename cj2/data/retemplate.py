@@ -8,6 +8,7 @@ the drawn template's format (:func:`compose_judgment`), so prompt and answer alw
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 from cj2.data.loaders import RowError
@@ -45,9 +46,60 @@ def compose_judgment(verdict_format: str, reasoning: str, label: str) -> str:
 COMPOSABLE = ("judgerbench_en", "judgerbench_cn", "wildbench", "arena_hard", "mtbench_pair", "cj2_short")
 
 
-def reasoning_of(judgment: str, verdict_format: str | None) -> str:
+_VERDICT_WORD = r"(?:verdict|rating|score|decision|judge?ment|choice|conclusion)"
+_CONNECTIVE = r"(?:therefore|thus|hence|so|overall|in conclusion|in summary)"
+# The words that announce a verdict on its line, up to the verdict itself: a sentence that opens with a
+# verdict word and a colon or "is" ("My final verdict is: Assistant A is better: [[A>B]]", "Final: [[A>B]]",
+# "Rating: [[7]]"), its Chinese form, or a bare connective ("..., therefore [[A]]"). Other sentences stay.
+_LEAD_IN = re.compile(
+    rf"(?:(?:^|(?<=[.!?]\s))[\s*_#>-]*(?:{_CONNECTIVE}\b[,:]?\s*)?(?:(?:my|the|our)\s+)?"
+    rf"(?:final\b(?:\s+{_VERDICT_WORD})?|{_VERDICT_WORD})(?:\s*[:：]|\s+(?:is|was)\b)[^\n.!?]{{0,80}}"
+    rf"|(?:我的)?(?:最终)?(?:裁决|判决|结论|评分|选择|判断)[^\n。！？]{{0,40}}"
+    rf"|\b{_CONNECTIVE}\b[,:]?"
+    rf")?[\s*_]*$",
+    re.IGNORECASE,
+)
+
+
+def strip_verdicts(text: str) -> str:
+    """``text`` without any verdict of any format cj2 knows (``[[A]]``, ``[[A>B]]``, ``[[7]]``,
+    ``"Choice": "Model A"``, ``"winner": "B"``...) and the words that announce it; a line left with
+    no words is dropped. A public critique written for another format must not carry its old verdict
+    into a judgment that states the label in the drawn format."""
+    cuts, pos = [], 0
+    for start, end in sorted(span for fmt in FORMATS.values() for span in fmt.slot_spans(text)):
+        if start < pos:  # the same brackets read by two formats
+            pos = max(pos, end)
+            continue
+        line_start = max(pos, text.rfind("\n", 0, start) + 1)
+        lead = _LEAD_IN.search(text[line_start:start])
+        cuts.append((line_start + lead.start(), end))
+        pos = end
+    if not cuts:
+        return text.strip()
+    lines: list[str] = []
+    line_start = 0
+    for line in text.split("\n"):
+        line_end = line_start + len(line)
+        inside = [(max(s, line_start), min(e, line_end)) for s, e in cuts if s < line_end and e > line_start]
+        if inside:
+            bounds = [line_start, *(b for span in inside for b in span), line_end]
+            pieces = [text[bounds[i] : bounds[i + 1]].strip() for i in range(0, len(bounds), 2)]
+            body = " ".join(p for p in pieces if p)
+            if not re.search(r"\w", body):
+                while lines and not lines[-1].strip():  # the blank lines that set the verdict apart go with it
+                    lines.pop()
+                line_start = line_end + 1
+                continue
+            line = line[: len(line) - len(line.lstrip())] + body
+        lines.append(line)
+        line_start = line_end + 1
+    return "\n".join(lines).strip()
+
+
+def reasoning_of(judgment: str) -> str:
     """The argument of an existing judgment without its verdict: a JSON reasoning field, or the
-    text before the line that states the verdict."""
+    text, each with every verdict of every known format taken out (:func:`strip_verdicts`)."""
     start, end = judgment.find("{"), judgment.rfind("}")
     if start >= 0:
         try:
@@ -57,12 +109,8 @@ def reasoning_of(judgment: str, verdict_format: str | None) -> str:
         if isinstance(obj, dict):
             for key in _REASONING_KEYS:
                 if isinstance(obj.get(key), str) and obj[key].strip():
-                    return obj[key]
-    if verdict_format:
-        verdict = parse(verdict_format, judgment)
-        if verdict.ok:
-            return judgment[: judgment.rfind("\n", 0, verdict.span[0]) + 1].strip() or judgment[: verdict.span[0]].strip()
-    return judgment.strip()
+                    return strip_verdicts(obj[key])
+    return strip_verdicts(judgment)
 
 
 def eligible_templates(example: JudgeExample) -> list[JudgeTemplate]:
@@ -83,6 +131,6 @@ def retemplate(example: JudgeExample, seed: int, judgment_format: str | None) ->
     if not choices:
         raise RowError("label_not_in_template", f"no {example.language} template can state label {example.label!r}")
     template = choices[int(seeded_unit(seed, "template", example.id) * len(choices))]
-    reasoning = reasoning_of(judgment, judgment_format)
+    reasoning = reasoning_of(judgment)
     meta = dict(example.meta, judgment=compose_judgment(template.verdict_format, reasoning, example.label))
     return replace(example, template=template.name, meta=meta), template

@@ -60,6 +60,11 @@ class VerdictFormat:
             return None
         return label_text.translate(_SWAP_AB)
 
+    def slot_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` states an admissible verdict in this format: each whole slot
+        (``"Choice": "Model A"``, ``[[A>B]]``), not just its label."""
+        return [m.span() for m in _overlapping(self.slot, text) if self.interpret(m.group("value")) is not None]
+
     def parse(self, text: str) -> Verdict:
         if not isinstance(text, str):
             return Verdict(None, False, NOT_TEXT)

@@ -99,6 +99,14 @@ MISCONFIGS = [
     (["+exp=margin_7b", "cluster.checkpoint_write_gbps=0.2"], "cluster.signal_delay_s", "a checkpoint"),
     (["parallel.recompute=true"], "parallel.recompute", "not one of none, selective, full"),
     (["model.attention=local"], "model.attention", "not one of auto, te, flash_attn, sdpa"),
+    (["+exp=margin_7b", "data.components.public_judge.options.judgment_format=cot"], "data.components.public_judge.options.judgment_format", "not one of"),
+    # Evaluation sets never train (a component reading a registered benchmark's data is refused,
+    # naming the component and the benchmark). Catches: no identity check at validation (these
+    # configs validated, and pairwise_public trained on JudgeBench, PandaLM's test set, LLMBar and RMB).
+    (["data.components.arithmetic.kind=pairwise", "data.components.arithmetic.path=/d/judgebench/judgebench_gpt-4o.jsonl"], "data.components.arithmetic.path", "component 'arithmetic' reads /d/judgebench/judgebench_gpt-4o.jsonl, evaluation data of benchmark 'judgebench'"),
+    (["data.components.arithmetic.kind=pairwise", "data.components.arithmetic.path=/d/RMB_dataset/Pairwise_set"], "data.components.arithmetic.path", "benchmark 'rmb'"),
+    (["data.components.arithmetic.kind=pairwise", "data.components.arithmetic.path=/d/pandalm/testset-v1.json"], "data.components.arithmetic.path", "benchmark 'pandalm'"),
+    (["data.components.arithmetic.kind=pairwise", "data.components.arithmetic.hub_name=allenai/reward-bench"], "data.components.arithmetic.hub_name", "benchmark 'rewardbench'"),
 ]
 
 
@@ -112,13 +120,24 @@ def test_misconfiguration_fails_with_a_clear_message(overrides, key, fragment):
     assert all(p.fix for p in info.value.problems)
 
 
+def test_no_data_preset_reads_an_evaluation_set():
+    """Catches: a preset (the old pairwise_public) that trains on a registered benchmark's data."""
+    from cj2.data.decontaminate import eval_source
+
+    for option in sorted(f.stem for f in (CONF_DIR / "data").glob("*.yaml")):
+        for name, comp in compose([f"data={option}"]).data.components.items():
+            assert comp.allow_eval_source or eval_source(comp.path, comp.hub_name) is None, f"data={option}: component {name} reads evaluation data"
+
+
 def test_run_stage_checks_files(tmp_path):
     cfg = compose(["+exp=margin_7b", f"model.hf_path={tmp_path}/nope", f"data.components.rft.path={tmp_path}/missing.jsonl"])
     validate(cfg)  # composing and planning need no files
     with pytest.raises(ConfigError) as info:
-        validate(cfg, stage="run")
-    keys = {p.key for p in info.value.problems}
-    assert {"model.hf_path", "data.components.rft.path"} <= keys
+        validate(cfg, stage="run")  # training: the model, not the component files (it reads the build)
+    assert "model.hf_path" in {p.key for p in info.value.problems}
+    with pytest.raises(ConfigError) as info:
+        validate(cfg, stage="run", task="build_data")
+    assert "data.components.rft.path" in {p.key for p in info.value.problems}
 
 
 @pytest.mark.parametrize(

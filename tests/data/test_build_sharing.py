@@ -16,12 +16,13 @@ from tests.data.helpers import ScriptedTeacher, cot_judgment, data_cfg, write_js
 ABLATIONS = ("margin_7b", "sft_7b", "dpo_7b", "temperature_7b")
 
 
-def cj2_inputs(folder):
-    """Small files for every component of conf/data/cj2.yaml, in the columns it maps."""
+def cj2_inputs(folder, samples):
+    """Small files for every component of conf/data/cj2.yaml, in the columns it maps (the rft
+    component reads the sampling stage's output in ``samples``)."""
     write_jsonl(folder / "public_judge.jsonl", [
         {"question": f"Q{i}", "response_a": f"first {i}", "response_b": f"second {i}", "label": "A",
          "date": "2024-03-01" if i < 3 else "2024-12-01", "judgment": cot_judgment("A")} for i in range(6)])
-    write_jsonl(folder / "rft_accepted.jsonl", [
+    write_jsonl(samples / "accepted.jsonl", [
         {"messages": [{"role": "user", "content": f"Judge pair {i}"}], "target": cot_judgment("B"), "verdict": "B", "verdict_format": "cj2_cot"}
         for i in range(4)])
     write_jsonl(folder / "knowledge.jsonl", [{"question": f"K{i}\n(A) x\n(B) y", "gold": "A", "response": "The answer is (A)."} for i in range(4)])
@@ -39,12 +40,12 @@ def teacher_reply(messages, k):
 
 
 def preset(name, tmp_path):
-    return compose([f"+exp={name}", f"data.output_dir={tmp_path / 'data'}", "data.max_reject_fraction=1.0"])
+    return compose([f"+exp={name}", f"data.output_dir={tmp_path / 'data'}", f"sample.output_dir={tmp_path / 'samples'}", "data.max_reject_fraction=1.0"])
 
 
 def test_ablation_presets_share_one_build(tmp_path, monkeypatch, qwen_tokenizer):
     """Catches: hashing the whole sample section (sample.output_dir holds the run name: four hashes, four rebuilds)."""
-    cj2_inputs(tmp_path / "in")
+    cj2_inputs(tmp_path / "in", tmp_path / "samples")
     monkeypatch.setenv("CJ2_DATA", str(tmp_path / "in"))
     configs = {name: preset(name, tmp_path) for name in ABLATIONS}
     assert len({cfg.run_dir for cfg in configs.values()}) == 4  # four runs ...

@@ -165,3 +165,64 @@ def test_real_hf_engine_plumbing(tmp_path, qwen_tokenizer):
     stats = json.loads((out / "stats.json").read_text())["components"]["r"]
     assert stats["rows_in"] == 3 and stats["kept"] + stats["rejected"].get("teacher_disagrees", 0) == 3
     assert engine.usage.completion_tokens > 0
+
+
+def test_knowledge_letters_are_read_among_the_questions_options(tmp_path, qwen_tokenizer):
+    """Catches: curation grading letter answers without the question's options (Curator._answer_knowledge
+    not passing option_letters): "Answer: I believe (B)." read as "I", graded incorrect, and the
+    teacher's right "correct" dropped as teacher_disagrees."""
+    question = "Q{}: which number is prime?\n(A) 4\n(B) 5\n(C) 6\n(D) 8"
+    rows = [{"question": question.format(i), "answer": gold, "response": "Answer: I believe (B)."} for i, gold in enumerate("BA")]
+    path = write_jsonl(tmp_path / "mc.jsonl", rows)
+
+    def reply(messages, k):  # a teacher that is right: the response picks B, gold of Q0 is B and of Q1 is A
+        return json.dumps({"rationale": "checked", "correctness": "correct" if "Q0:" in user_text(messages) else "incorrect"})
+
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "letter"}}
+    out = build_mixture(data_cfg(tmp_path / "out", {"mc": comp}, validation_fraction=0.0, seq_length=2048), teacher=ScriptedTeacher(reply), show_progress=False)
+    kept = {re.search(r"\bQ(\d):", s["messages"][-1]["content"]).group(1): s["verdict"] for s in read_jsonl(out / "train.jsonl")}
+    assert kept == {"0": "correct", "1": "incorrect"}
+
+
+# The engine's three answers to "What is i + i?" (gold 2i): right (r) or wrong (w, two distinct wrong values).
+ANSWERS = {1: "rrr", 2: "rrr", 3: "wrw", 4: "rwr"}
+
+
+def _knowledge_answer(messages, k):
+    question = int(re.search(r"What is (\d+) \+", user_text(messages)).group(1))
+    if "[Response]" not in user_text(messages):  # asked to answer
+        return f"The answer is {2 * question if ANSWERS[question][k] == 'r' else 2 * question + 1 + 2 * k}."
+    given = int(re.search(r"\[Response\]\nThe answer is (\d+)\.", user_text(messages)).group(1))
+    return json.dumps({"rationale": "checked", "correctness": "correct" if given == 2 * question else "incorrect"})
+
+
+@pytest.mark.parametrize("fraction, verdicts, third", [
+    # 0.5: Q1 correct (the share 0/0 wants one); Q2 wants incorrect, has none, correct; Q3 and Q4 incorrect.
+    (0.5, {1: "correct", 2: "correct", 3: "incorrect", 4: "incorrect"}, {"The answer is 7.", "The answer is 11."}),
+    (1.0, {1: "correct", 2: "correct", 3: "correct", 4: "correct"}, {"The answer is 6."}),
+])
+def test_knowledge_picks_among_several_answers_toward_the_correct_fraction(tmp_path, qwen_tokenizer, fraction, verdicts, third):
+    """Three engine answers per question (options.responses_per_question); one is picked per question
+    so that the share of correct ones approaches options.correct_fraction, over the whole component
+    (chunks of two rows here); stats.json counts both verdicts.
+    Catches: one answer per question whatever responses_per_question (the first: 3 correct, 1 incorrect
+    at 0.5), the target ignored (Q3's only right answer at 1.0), the running share restarted per chunk
+    (Q3 picked correct at 0.5)."""
+    path = write_jsonl(tmp_path / "gsm.jsonl", [{"question": f"What is {i} + {i}?", "answer": f"#### {2 * i}"} for i in ANSWERS])
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"},
+            "options": {"answer_type": "number", "responses_per_question": 3, "correct_fraction": fraction}}
+    cfg = data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048, chunk_size=2)
+    out = build_mixture(cfg, teacher=ScriptedTeacher(_knowledge_answer), show_progress=False)
+    samples = {int(re.search(r"What is (\d+) \+", s["messages"][-1]["content"]).group(1)): s for s in read_jsonl(out / "train.jsonl")}
+    assert {i: s["verdict"] for i, s in samples.items()} == verdicts
+    assert re.search(r"\[Response\]\n(.*)\n", samples[3]["messages"][-1]["content"]).group(1) in third
+    stats = json.loads((out / "stats.json").read_text())["components"]["gsm"]
+    assert stats["verdicts"] == {v: list(verdicts.values()).count(v) for v in set(verdicts.values())}
+
+
+def test_knowledge_options_out_of_range_are_refused(tmp_path):
+    """Catches: options.correct_fraction taken as given (a share of 1.5 steers every pick to "correct" silently)."""
+    path = write_jsonl(tmp_path / "gsm.jsonl", [{"question": "What is 1 + 1?", "answer": "#### 2"}])
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "number", "correct_fraction": 1.5}}
+    with pytest.raises(ValueError, match=r"data\.components\.gsm\.options\.correct_fraction: must be in \[0, 1\]"):
+        build_mixture(data_cfg(tmp_path / "out", {"gsm": comp}), teacher=ScriptedTeacher(_knowledge_answer), show_progress=False)

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
+import pytest
+
+from cj2.config.validate import problems_of
 from cj2.data.build import build_mixture
+from cj2.data.curation import parse_date
 from tests.data.helpers import cot_judgment, data_cfg, read_jsonl, write_jsonl
 from tests.data.test_curation import ScriptedTeacher, user_text
 
@@ -52,3 +57,55 @@ def test_knowledge_keeps_the_teachers_incorrect_judgments(tmp_path, qwen_tokeniz
     kept = {int(re.search(r"What is (\d+) \+", s["messages"][-1]["content"]).group(1)): s["verdict"] for s in read_jsonl(out / "train.jsonl")}
     assert kept == {1: "incorrect", 2: "correct", 3: "incorrect", 4: "correct"}
     assert {q["row"] for q in read_jsonl(out / "quarantine.jsonl")} == {5, 6}
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2024-10-01", date(2024, 10, 1)), ("2024-10-01T08:30:00Z", date(2024, 10, 1)), ("2024-10-01 08:30:00+05:00", date(2024, 10, 1)),
+    ("2024/01/05", date(2024, 1, 5)), ("2024.01.05 10:00", date(2024, 1, 5)), ("2024-1-5", date(2024, 1, 5)),
+    ("25/12/2024", date(2024, 12, 25)), ("12/25/2024", date(2024, 12, 25)), ("05/05/2024", date(2024, 5, 5)),
+    ("Jan 5, 2024", date(2024, 1, 5)), ("January 5th, 2024", date(2024, 1, 5)), ("5 Jan 2024", date(2024, 1, 5)),
+    ("Sep. 30, 2024", date(2024, 9, 30)), ("Fri, 05 Jan 2024 10:00:00 +0000", date(2024, 1, 5)),
+    ("1704412800", date(2024, 1, 5)), ("1704412800000", date(2024, 1, 5)),  # 2024-01-05T00:00Z in seconds, milliseconds
+    ("01/05/2024", None),  # January 5 or 1 May: not guessed
+    ("2024/02/30", None), ("Jan 2024", None), ("2024", None), ("yesterday", None), ("", None),
+])
+def test_parse_date(value, expected):
+    """Catches: a day/month order guessed for 01/05/2024, an impossible day (2024/02/30) or a month
+    without a day accepted, a millisecond timestamp read as seconds."""
+    assert parse_date(value) == expected
+
+
+def test_dates_in_other_forms_are_compared_as_dates_and_unreadable_ones_quarantined(tmp_path, qwen_tokenizer):
+    """Catches: the cut-off compared as strings (Curator._recent): "2024/01/05" and "Jan 5, 2024"
+    sorted after "2024-10-01" and skipped the teacher; a row whose date does not parse filed as
+    recent (or re-judged) instead of rejected as bad_date naming its value."""
+    dates = {0: "2024/01/05", 1: "Jan 5, 2024", 2: "1704412800", 3: "2024/11/05", 4: "Nov 5, 2024", 5: "not a date", 6: "01/05/2024"}
+    rows = [{"question": f"Q{i}", "response_a": f"first {i}", "response_b": f"second {i}", "label": "A", "when": when,
+             "judgment": "Response A is right.\n[[A>B]]"} for i, when in dates.items()]
+    path = write_jsonl(tmp_path / "public.jsonl", rows)
+    teacher = ScriptedTeacher(lambda messages, k: cot_judgment("A", Reasoning="A is right"))
+    comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "when", "options": {"judgment_format": "arena_hard"},
+            "max_reject_fraction": 0.5}
+    cfg = data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048, date_cutoff="2024-10-01")
+    out = build_mixture(cfg, teacher=teacher, show_progress=False)
+    asked = sorted(int(re.search(r"\bQ(\d)\b", user_text(p)).group(1)) for p in teacher.prompts)
+    assert asked == [0, 1, 2]  # every form of 2024-01-05 is before the cut-off
+    kept = {int(re.search(r"\bQ(\d)\b", s["messages"][-1]["content"]).group(1)): s["meta"]["template"] for s in read_jsonl(out / "train.jsonl")}
+    assert sorted(kept) == [0, 1, 2, 3, 4] and {kept[3], kept[4]}.isdisjoint({"cj2_cot"})
+    quarantined = read_jsonl(out / "quarantine.jsonl")
+    assert [(q["row"], q["reason"]) for q in quarantined] == [(6, "bad_date"), (7, "bad_date")]
+    assert "'not a date'" in quarantined[0]["detail"] and "'when'" in quarantined[0]["detail"] and "'01/05/2024'" in quarantined[1]["detail"]
+    stats = json.loads((out / "stats.json").read_text())["components"]["public"]
+    assert stats["rows_in"] == 7 == stats["kept"] + sum(stats["rejected"].values())
+
+
+def test_a_cutoff_that_is_not_a_day_is_a_config_error(tmp_path):
+    """Catches: data.date_cutoff checked by its shape only (cj2/config/validate.py check_data, and
+    Curator comparing against it as text): 2024-02-30 passed validation and split rows on a day
+    that does not exist."""
+    path = write_jsonl(tmp_path / "public.jsonl", [{"question": "Q", "response_a": "a", "response_b": "b", "label": "A", "date": "2024-01-05"}])
+    comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "date"}
+    cfg = data_cfg(tmp_path / "out", {"public": comp}, date_cutoff="2024-02-30")
+    assert [p.key for p in problems_of(cfg) if p.key.startswith("data.")] == ["data.date_cutoff"]
+    with pytest.raises(ValueError, match=r"data\.date_cutoff: '2024-02-30' is not a YYYY-MM-DD date"):
+        build_mixture(cfg, teacher=ScriptedTeacher(lambda messages, k: cot_judgment("A")), show_progress=False)

@@ -57,6 +57,48 @@ def test_judgment_swap(fmt, text, label, expected):
     assert swap_judgment(text, fmt, label) == expected
 
 
+def test_swap_renames_numbered_and_ordinal_mentions_in_one_pass():
+    """Both directions at once: "Assistant 1" and "Assistant 2" in one text trade places.
+
+    Catches: a mention pattern that knows only lettered names ("Model A": the first/second response,
+    Assistant 1/2, Response #1, Output (a) and 第一个回答 stayed as they were), and ordinals swapped by two
+    sequential replaces (first->second, then second->first: every ordinal ends up "first")."""
+    text = ("The first response (Assistant 1) is exact; the Second Answer and Response #2 guess. "
+            "Output (a) beats Output (b); response 1.5 s is fast. 第一个回答优于回答2。\n[[A>B]]")
+    assert swap_judgment(text, "arena_hard", "A") == (
+        "The second response (Assistant 2) is exact; the First Answer and Response #1 guess. "
+        "Output (b) beats Output (a); response 1.5 s is fast. 第二个回答优于回答1。\n[[B>A]]")
+
+
+_COT_PROMPT_LAYOUT = (  # the layout of prompts.md's answer format
+    '{"User\'s Demand":"3 + 4",\n"Strengths of Model A":"Gives 7, as the first response should.",\n'
+    '"Weaknesses of Model A":"None.",\n"Strengths of Model B":"Polite.",\n"Weaknesses of Model B":"Declines.",\n'
+    '"Reasoning":"Only Model A gives the value.",\n"Choice":"Model A"\n}')
+
+
+@pytest.mark.parametrize("text, expected", [
+    (_COT_PROMPT_LAYOUT,
+     '{"User\'s Demand":"3 + 4",\n"Strengths of Model A":"Polite.",\n"Weaknesses of Model A":"Declines.",\n'
+     '"Strengths of Model B":"Gives 7, as the second response should.",\n"Weaknesses of Model B":"None.",\n'
+     '"Reasoning":"Only Model B gives the value.",\n"Choice":"Model B"\n}'),
+    ('Analysis:\n{\n  "Strengths of Model A": "Exact, caf\\u00e9 and all.",\n  "Strengths of Model B": "Short.",\n'
+     '  "Reasoning": "Model A writes caf\\u00e9.",\n  "Choice": "Model A"\n}\nModel A wins.',
+     'Analysis:\n{\n  "Strengths of Model A": "Short.",\n  "Strengths of Model B": "Exact, caf\\u00e9 and all.",\n'
+     '  "Reasoning": "Model B writes caf\\u00e9.",\n  "Choice": "Model B"\n}\nModel B wins.'),
+    ('{"Reasoning": "Model A: café.", "Choice": "Model A"}', '{"Reasoning": "Model B: café.", "Choice": "Model B"}'),
+])
+def test_swapped_cot_judgment_keeps_the_source_layout(text, expected):
+    """A swapped target is formatted exactly like the unswapped one: same line breaks, indentation,
+    separators and escapes; only the string values differ.
+
+    Catches: re-serializing the swapped object with json.dumps (one line, ", "/": " separators: the
+    swapped half of the data is told apart by its layout), text around the object left unswapped
+    ("Model A wins." after it), and re-encoding changed values with a fixed
+    ensure_ascii (False: "café" next to an unchanged "caf\\u00e9" in an ASCII-escaped source; True:
+    "caf\\u00e9" in a source that writes "café")."""
+    assert swap_judgment(text, "cj2_cot", "A") == expected
+
+
 def test_unswappable_judgment_is_an_error():
     with pytest.raises(SwapError):
         swap_judgment("Model A wins, no JSON here", "cj2_cot", "A")
@@ -106,4 +148,4 @@ def test_retemplate_draws_many_templates_and_keeps_the_reasoning():
         assert parse(template.verdict_format, example.meta["judgment"]).label == "A"
         assert "B crashes on empty input" in example.meta["judgment"]
     assert set(drawn) == {t.name for t in eligible_templates(pair(0))} and len(drawn) >= 8
-    assert reasoning_of(critique, "arena_hard") == "Response A handles the edge case; B crashes on empty input."
+    assert reasoning_of(critique) == "Response A handles the edge case; B crashes on empty input."
