@@ -70,8 +70,11 @@ class DataComponentConfig:
 
     kind: str = "pairwise"  # pairwise | pointwise | knowledge | chat_style | sft | synthetic_demo
     path: str | None = None  # local file or directory; None for generated components
-    hub_name: str | None = None  # HF hub dataset name (needs network)
+    hub_name: str | None = None  # HF hub dataset id; read with datasets.load_dataset(streaming=True)
+    hub_config: str | None = None  # the dataset's configuration (subset), e.g. "main" for GSM8K
+    hub_revision: str | None = None  # a commit or tag: the recipe reads the same rows every time
     split: str = "train"
+    licence: str | None = None  # the source's licence as its card states it (docs/data.md lists them per recipe)
     format: str | None = None  # json | jsonl | parquet | csv; inferred from the suffix
     fields: dict[str, str] = field(default_factory=dict)  # record field -> source column
     label_map: dict[str, str] = field(default_factory=dict)  # source label value -> A | B | tie

@@ -182,7 +182,7 @@ class SourceRow(NamedTuple):
 
 def source_rows(component, name: str) -> Iterator[SourceRow]:
     """Every row of ``component`` (a plain DataComponentConfig), unparsed where that is cheaper to leave to the build's workers."""
-    for file, item in iter_rows(name, component.path, component.format, component.hub_name, component.split):
+    for file, item in iter_rows(name, component.path, component.format, component.hub_name, component.split, component.hub_config, component.hub_revision):
         yield SourceRow(file, item)
 
 

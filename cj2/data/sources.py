@@ -110,11 +110,12 @@ def _json(path: Path, component: str) -> Iterator[Row | RejectedRow]:
             yield RejectedRow(component, str(path), number, "malformed_row", f"a JSON {type(row).__name__}, not an object")
 
 
-def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: str | None = None) -> Iterator[Row]:
+def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: str | None = None, hub_config: str | None = None, revision: str | None = None) -> Iterator[Row]:
     import datasets
 
     if hub_name:
-        stream = datasets.load_dataset(hub_name, split=split, streaming=True)
+        # Offline (HF_DATASETS_OFFLINE=1), datasets reads the same call from its local cache.
+        stream = datasets.load_dataset(hub_name, hub_config, split=split, revision=revision, streaming=True)
     else:
         # pandas would read an answer option spelled "None" or "NA" (MMLU has them) as a missing value.
         options = {"keep_default_na": False, "na_filter": False} if builder == "csv" else {}
@@ -123,13 +124,16 @@ def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: st
         yield number, dict(row)
 
 
-def iter_rows(component: str, path: str | None, fmt: str | None = None, hub_name: str | None = None, split: str = "train") -> Iterator[tuple[str, Row | RawLine | RejectedRow]]:
-    """``(file label, row or rejection)`` for every row of the source, in a fixed order."""
+def iter_rows(component: str, path: str | None, fmt: str | None = None, hub_name: str | None = None, split: str = "train",
+              hub_config: str | None = None, hub_revision: str | None = None) -> Iterator[tuple[str, Row | RawLine | RejectedRow]]:
+    """``(file label, row or rejection)`` for every row of the source, in a fixed order. A ``path``
+    wins over ``hub_name``: a recipe's rows can be read from a local copy in the same schema."""
     if path is None:
         if not hub_name:
             raise SourceError(f"component {component!r}: neither path nor hub_name is set")
-        for item in _via_datasets("", None, split, hub_name):
-            yield f"hub:{hub_name}/{split}", item
+        label = f"hub:{hub_name}{'/' + hub_config if hub_config else ''}@{hub_revision or 'main'}/{split}"
+        for item in _via_datasets("", None, split, hub_name, hub_config, hub_revision):
+            yield label, item
         return
     for file, kind in source_files(path, fmt):
         if kind == "jsonl":

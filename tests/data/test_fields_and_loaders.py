@@ -120,3 +120,24 @@ def test_json_file_rows_with_a_lone_surrogate_are_quarantined(tmp_path):
     first, second = load_examples(comp, "x")
     assert first.question == "fine"
     assert isinstance(second, RejectedRow) and (second.row, second.reason) == (2, "malformed_row") and "field 'q'" in second.detail
+
+
+def test_a_hub_recipe_reads_its_pinned_revision_and_configuration(monkeypatch):
+    """The Hub cannot be reached here, so ``datasets.load_dataset`` is a recorder (a mock, said so):
+    what is checked is the call a recipe makes and the file label its rows carry.
+    Catches: hub_config or hub_revision not passed on (a recipe reading another subset, or
+    whatever the dataset's main branch holds today), and a non-streaming read."""
+    import datasets
+
+    calls = []
+
+    def recorded(*args, **kwargs):
+        calls.append((args, kwargs))
+        return iter([{"question": "Q", "answer": "#### 4"}])
+
+    monkeypatch.setattr(datasets, "load_dataset", recorded)
+    component = OmegaConf.structured(DataComponentConfig(kind="knowledge", hub_name="openai/gsm8k", hub_config="main", hub_revision="e53f048", split="train",
+                                                         fields={"gold": "answer"}, options={"answer_type": "number"}))
+    examples = list(load_examples(component, "gsm8k"))
+    assert calls == [(("openai/gsm8k", "main"), {"split": "train", "revision": "e53f048", "streaming": True})]
+    assert len(examples) == 1 and examples[0].meta["file"] == "hub:openai/gsm8k/main@e53f048/train"
