@@ -8,7 +8,21 @@ A spec is a string, so that a new dataset is a config entry, not code:
 - ``majority:annotator1,annotator2,annotator3``: the most frequent value of several columns
   (PandaLM's three annotators); a tie between values has no majority;
 - ``chat:conversation_input``: a list of ``{role, content}`` messages written out as a dialogue
-  (a single user turn is just its content).
+  (a single user turn is just its content); ``chat:chosen[:-1]`` takes a slice of the list first
+  (the conversation before its last reply: Skywork, UltraFeedback chats);
+- ``before_last:chosen:SEP`` / ``after_last:chosen:SEP``: the text of a column before / after the
+  last occurrence of SEP (everything after the column's colon; it may hold colons and newlines),
+  stripped; a text without SEP is an error. HH-RLHF: ``after_last:chosen:\n\nAssistant:`` is
+  the last assistant turn, ``before_last:chosen:\n\nAssistant:`` the dialogue it answers;
+- ``min_by:answers:rank:answer`` / ``max_by:answers:rank:answer``: in the list ``answers``, the
+  ``answer`` of the item with the smallest / largest numeric ``rank`` (Nectar's best and worst of
+  seven); a tie for that place is an error (no single item);
+- ``re:usermsg:\\[Query\\]: (.*?)\\n\\*\\*\\*``: the first group (else the whole match) of a Python
+  regular expression searched in a column's text, ``.`` matching newlines, stripped; a text it does
+  not match is an error. For sources that publish a whole judge prompt or judgment as one text
+  (Auto-J's ``usermsg``, PandaLM's ``input_sequence``, JudgeLM's score line before its judgment);
+- ``compare:score.0,score.1``: ``A`` when the first number is larger, ``B`` when the second is,
+  ``tie`` when equal (JudgeLM's two GPT-4 scores); a value that is not a number is an error.
 """
 
 from __future__ import annotations
@@ -47,6 +61,93 @@ def _dialogue(messages: Any, path: str) -> str:
     return "\n\n".join(f"{str(m.get('role', 'user')).capitalize()}: {m['content']}" for m in messages)
 
 
+_SLICE = re.compile(r"^(.*)\[(-?\d*):(-?\d*)\]$")
+
+
+def _chat(row: Any, spec: str) -> str:
+    """``col`` or ``col[a:b]``: the messages (or a slice of them) written out as a dialogue."""
+    path, cut = spec, None
+    if m := _SLICE.match(spec):
+        path, cut = m.group(1), slice(*(int(x) if x else None for x in m.group(2, 3)))
+    messages = _dig(row, path)
+    if cut is not None:
+        if not isinstance(messages, list):
+            raise FieldError(f"field {path!r} is not a list of {{role, content}} messages")
+        messages = messages[cut]
+        if not messages:
+            raise FieldError(f"field {spec!r} is an empty slice of {path!r}")
+    return _dialogue(messages, spec)
+
+
+def _text_column(row: Any, spec: str, argument: str) -> tuple[str, str, str]:
+    """``COLUMN:ARGUMENT`` -> (column, argument, the column's text)."""
+    path, sep, value = spec.partition(":")
+    if not sep or not value:
+        raise FieldError(f"spec {spec!r} needs a column and a {argument.lower()}: COLUMN:{argument}")
+    text = _dig(row, path)
+    if not isinstance(text, str):
+        raise FieldError(f"field {path!r} is a {type(text).__name__}, not text")
+    return path, value, text
+
+
+def _split_last(row: Any, spec: str, before: bool) -> str:
+    path, separator, text = _text_column(row, spec, "SEPARATOR")
+    head, found, tail = text.rpartition(separator)
+    if not found:
+        raise FieldError(f"field {path!r} does not contain {separator!r}")
+    return (head if before else tail).strip()
+
+
+def _extreme_by(row: Any, spec: str, largest: bool) -> Any:
+    parts = spec.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise FieldError(f"spec {spec!r} needs LIST:KEY:FIELD")
+    path, key, field = parts
+    items = _dig(row, path)
+    if not isinstance(items, list) or not items:
+        raise FieldError(f"field {path!r} is not a non-empty list")
+    ranked = []
+    for i, item in enumerate(items):
+        value = _dig(item, key)
+        try:
+            ranked.append((float(value), i))
+        except (TypeError, ValueError):
+            raise FieldError(f"field {path}.{i}.{key} is {value!r}, not a number") from None
+    best = (max if largest else min)(v for v, _ in ranked)
+    at = [i for v, i in ranked if v == best]
+    if len(at) > 1:
+        raise FieldError(f"items {at} of {path!r} tie for the {'largest' if largest else 'smallest'} {key!r} ({best:g})")
+    return _dig(items[at[0]], field)
+
+
+def _regex(row: Any, spec: str) -> str:
+    path, pattern, text = _text_column(row, spec, "PATTERN")
+    try:
+        found = re.search(pattern, text, re.DOTALL)
+    except re.error as e:
+        raise FieldError(f"spec {spec!r}: bad pattern ({e})") from None
+    if found is None:
+        raise FieldError(f"field {path!r} does not match {pattern!r}")
+    return (found.group(1) if found.re.groups else found.group(0)).strip()
+
+
+def _compare(row: Any, spec: str) -> str:
+    paths = [p.strip() for p in spec.split(",")]
+    if len(paths) != 2 or not all(paths):
+        raise FieldError(f"spec {spec!r} needs two columns: FIRST,SECOND")
+    values = []
+    for path in paths:
+        value = _dig(row, path)
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            values.append(float(value))
+        except (TypeError, ValueError):
+            raise FieldError(f"field {path!r} is {value!r}, not a number") from None
+    first, second = values
+    return "A" if first > second else "B" if second > first else "tie"
+
+
 def _majority(row: Any, columns: str) -> Any:
     votes = Counter(str(_dig(row, c.strip())) for c in columns.split(","))
     (top, count), *rest = votes.most_common()
@@ -75,8 +176,17 @@ def resolve(row: Any, spec: str) -> Any:
     if spec.startswith("majority:"):
         return _majority(row, spec[len("majority:"):])
     if spec.startswith("chat:"):
-        path = spec[len("chat:"):]
-        return _dialogue(_dig(row, path), path)
+        return _chat(row, spec[len("chat:"):])
+    for prefix, before in (("before_last:", True), ("after_last:", False)):
+        if spec.startswith(prefix):
+            return _split_last(row, spec[len(prefix):], before)
+    for prefix, largest in (("min_by:", False), ("max_by:", True)):
+        if spec.startswith(prefix):
+            return _extreme_by(row, spec[len(prefix):], largest)
+    if spec.startswith("re:"):
+        return _regex(row, spec[len("re:"):])
+    if spec.startswith("compare:"):
+        return _compare(row, spec[len("compare:"):])
     if "{" in spec:
         return _fill(row, spec)
     return _dig(row, spec)

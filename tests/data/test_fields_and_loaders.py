@@ -29,6 +29,24 @@ def component(**values):
         ({"c": [{"role": "user", "content": "hi"}]}, "chat:c", "hi"),
         ({"c": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}, {"role": "user", "content": "and?"}]},
          "chat:c", "User: hi\n\nAssistant: yo\n\nUser: and?"),
+        # A slice of the messages: the conversation before its last reply.
+        ({"c": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}, "chat:c[:-1]", "hi"),
+        ({"c": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"},
+                {"role": "assistant", "content": "d"}]}, "chat:c[:-1]", "User: a\n\nAssistant: b\n\nUser: c"),
+        # HH-RLHF transcripts: the last assistant turn, and the dialogue before it (SEP may hold colons).
+        ({"t": "\n\nHuman: Hi\n\nAssistant: Yo\n\nHuman: And?\n\nAssistant: Done."}, "after_last:t:\n\nAssistant:", "Done."),
+        ({"t": "\n\nHuman: Hi\n\nAssistant: Yo\n\nHuman: And?\n\nAssistant: Done."}, "before_last:t:\n\nAssistant:",
+         "Human: Hi\n\nAssistant: Yo\n\nHuman: And?"),
+        # Nectar's ranked answers, in any list order: best (smallest rank) and worst.
+        ({"ans": [{"a": "mid", "rank": 2}, {"a": "worst", "rank": 3.0}, {"a": "best", "rank": 1}]}, "min_by:ans:rank:a", "best"),
+        ({"ans": [{"a": "mid", "rank": 2}, {"a": "worst", "rank": 3.0}, {"a": "best", "rank": 1}]}, "max_by:ans:rank:a", "worst"),
+        # A section of a whole prompt (Auto-J usermsg): the first group, across lines; no group: the whole match.
+        ({"u": "Data:\n[Query]: Two\nlines\n***\n[Response 1]: x"}, r"re:u:\[Query\]: (.*?)\n\*\*\*", "Two\nlines"),
+        ({"o": "2\n\n### Reason: because"}, r"re:o:^\s*\S+", "2"),
+        # JudgeLM's two scores -> A / B / tie.
+        ({"score": [2.0, 8.0]}, "compare:score.0,score.1", "B"),
+        ({"score": ["9", 8]}, "compare:score.0,score.1", "A"),
+        ({"score": [7, 7.0]}, "compare:score.0,score.1", "tie"),
     ],
 )
 def test_field_specs(row, spec, expected):
@@ -40,6 +58,14 @@ def test_field_specs(row, spec, expected):
     ({"a": None}, "a", "is null"),
     ({"x": 1, "y": 2}, "majority:x,y", "no majority"),
     ({"a": [1]}, "a.3", "missing field 'a.3'"),
+    ({"t": "no turns here"}, "after_last:t:\n\nAssistant:", "does not contain"),
+    ({"ans": [{"a": "x", "rank": 1}, {"a": "y", "rank": 1}]}, "min_by:ans:rank:a", "tie for the smallest 'rank'"),
+    ({"ans": [{"a": "x", "rank": "first"}]}, "max_by:ans:rank:a", "not a number"),
+    ({"c": [{"role": "user", "content": "hi"}]}, "chat:c[:-1]", "empty slice"),
+    ({"u": "no markers"}, r"re:u:\[Query\]: (.*)", "does not match"),
+    ({"u": 3}, "re:u:x", "not text"),
+    ({"score": [1, "high"]}, "compare:score.0,score.1", "not a number"),
+    ({"score": [1]}, "compare:score.0,score.1", "missing field 'score.1'"),
 ])
 def test_field_errors_name_the_field(row, spec, message):
     with pytest.raises(FieldError, match=message):
