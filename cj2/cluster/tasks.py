@@ -14,10 +14,11 @@ TASKS = {
     "judge": "cj2.eval.judge:run",
     "build_data": "cj2.data.build:run",
     "convert": "cj2.models.convert:run",
+    "export_checkpoint": "cj2.train.export:run",
 }
 
 # Tasks whose world size is the parallel layout (one process per GPU / CPU rank).
-DISTRIBUTED_TASKS = ("train",)
+DISTRIBUTED_TASKS = ("train", "export_checkpoint")
 
 
 def is_distributed(task: str, cfg: DictConfig) -> bool:

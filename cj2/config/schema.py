@@ -149,6 +149,9 @@ class TrainConfig:
     keep_checkpoints: int = 2
     eval_interval: int = 0  # 0: no evaluation during training
     export_hf: bool = True
+    # launch/export_checkpoint.py: the run dir that receives the newest checkpoint of run_dir with its
+    # optimizer state portable (resumable at any TP/PP); run at the checkpoint's own layout.
+    portable_export_dir: str | None = None
     # MFU denominator per device: the dense bf16 peak (H100 SXM: 989 TFLOP/s), not the sparse one.
     peak_tflops: float = 989.0
 

@@ -305,6 +305,16 @@ def check_preemption_lead(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("cluster.signal_delay_s", f"{c.signal_delay_s}s leaves {grace}s after the warning signal, but a step takes ~{step:.0f}s and a checkpoint ~{save:.0f}s at {c.checkpoint_write_gbps} GB/s per node (planner estimates)", f"set cluster.signal_delay_s>={need} (or cluster.checkpoint_write_gbps to your filesystem's figure)"))
 
 
+def check_export(cfg, problems: list[Problem], check_files: bool) -> None:
+    target = cfg.train.portable_export_dir
+    if not target:
+        problems.append(Problem("train.portable_export_dir", "the export needs a run dir to write to", "set train.portable_export_dir=NEW_RUN_DIR (then train with run_dir=NEW_RUN_DIR)"))
+    elif os.path.abspath(target) == os.path.abspath(cfg.run_dir):
+        problems.append(Problem("train.portable_export_dir", f"{target} is the run being exported", "export into a new run dir"))
+    if check_files and not os.path.isdir(os.path.join(cfg.run_dir, "checkpoints")):
+        problems.append(Problem("run_dir", f"no checkpoints under {cfg.run_dir}", "run with the options of the run whose checkpoint you export"))
+
+
 def problems_of(cfg, stage: str = "compose", task: str = "train", produced: frozenset[str] = frozenset()) -> list[Problem]:
     """All problems of ``cfg``. ``stage='run'`` also checks the files and credentials ``task`` needs,
     except ``produced``: the absolute paths that earlier stages of a pipeline will write."""
@@ -320,6 +330,8 @@ def problems_of(cfg, stage: str = "compose", task: str = "train", produced: froz
     check_memory(cfg, problems)
     if task == "train":
         check_preemption_lead(cfg, problems)
+    if task == "export_checkpoint":
+        check_export(cfg, problems, check_files=stage == "run")
     if stage == "run" and task == "train":
         check_model_files(cfg, problems)
         check_tracking(cfg, problems)

@@ -215,8 +215,9 @@ def _check_optimizer_layout(meta: dict[str, Any], optimizer_format: str, ckpt_di
         raise CheckpointError(
             f"{ckpt_dir}: its optimizer state was saved DP-sharded at TP{saved.get('tp')} x PP{saved.get('pp')} and reshards "
             f"along DP only, but this run is TP{ours['tp']} x PP{ours['pp']}. Resume at TP{saved.get('tp')} x PP{saved.get('pp')} "
-            "(any DP), load the model alone (weights reshard at any layout), or re-save the checkpoint at its own layout with "
-            "cj2.models.checkpoint.export_portable, which loads at any layout"
+            "(any DP), load the model alone (weights reshard at any layout), or export it once at its own layout with "
+            "`python launch/export_checkpoint.py <the run's options> train.portable_export_dir=NEW_RUN_DIR` and resume "
+            "from run_dir=NEW_RUN_DIR at any layout"
         )
 
 

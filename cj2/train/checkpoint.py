@@ -166,9 +166,11 @@ class Checkpoints:
         self.root = Path(root)
         self.keep = keep
 
-    def save(self, step: int, model, optimizer, trainer_state: dict) -> Path:
-        """Collective: every rank calls it. Returns the final directory."""
+    def save(self, step: int, model, optimizer, trainer_state: dict, optimizer_format: str | None = None) -> Path:
+        """Collective: every rank calls it. Returns the final directory. ``optimizer_format``:
+        cj2.models.checkpoint's DP-sharded default, or its portable format (an export)."""
         from cj2.models import save_checkpoint
+        from cj2.models.checkpoint import DP_SHARDED
 
         final = self.root / step_dir_name(step)
         staging = self.root / f".{final.name}.staged"
@@ -176,7 +178,7 @@ class Checkpoints:
             shutil.rmtree(staging, ignore_errors=True)
         dist.barrier()
         with hashing_writes():
-            save_checkpoint(staging, model, optimizer, extra=trainer_state)
+            save_checkpoint(staging, model, optimizer, extra=trainer_state, optimizer_format=optimizer_format or DP_SHARDED)
         if dist.get_rank() == 0:
             names = _files(staging)
             hashes = _written_digests(staging, names)

@@ -45,7 +45,7 @@ def run(cfg: DictConfig) -> dict:
     return train(cfg).summary
 
 
-def _console(rank: int):
+def rank_console(rank: int):
     from rich.console import Console
 
     return Console(quiet=rank != 0, highlight=False, soft_wrap=True)
@@ -110,7 +110,7 @@ def _data_overrides(cfg) -> str:
     return " ".join(kept) or "(the defaults)"
 
 
-def _params_dtype(cfg, console) -> torch.dtype:
+def training_dtype(cfg, console) -> torch.dtype:
     if cfg.train.precision == "bf16" and not torch.cuda.is_available():
         console.print("[yellow]train.precision=bf16 needs a GPU; training in fp32 on CPU[/]")
         return torch.float32
@@ -172,7 +172,7 @@ def _log_line(step: int, total: int, r: StepResult, tokens_per_s: float, mfu_val
 def train(cfg: DictConfig) -> TrainOutcome:
     # --- distributed setup -------------------------------------------------------------
     env = setup_parallel(cfg)
-    console = _console(env.rank)
+    console = rank_console(env.rank)
     run_dir = Path(cfg.run_dir)
     world = dist.get_world_size()
 
@@ -189,7 +189,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
     total_steps = cfg.train.max_steps or cfg.train.epochs * stream.steps_per_epoch()
 
     # --- model, optimizer, schedule ----------------------------------------------------
-    params_dtype = _params_dtype(cfg, console)
+    params_dtype = training_dtype(cfg, console)
     model = build_training_model(cfg, params_dtype)
     optimizer = build_optimizer(model, cfg.train, cfg.parallel, params_dtype)
     scheduler = build_scheduler(optimizer, cfg.train, total_steps)

@@ -185,3 +185,13 @@ def test_config_path_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_checkpoint_export_needs_a_new_run_dir(tmp_path):
+    """Catches: an export without a target, or into the run it reads (its checkpoints overwritten)."""
+    for overrides, fragment in (([], "needs a run dir"), ([f"run_dir={tmp_path}", f"train.portable_export_dir={tmp_path}"], "is the run being exported")):
+        with pytest.raises(ConfigError) as info:
+            validate(compose(overrides), task="export_checkpoint")
+        assert any(p.key == "train.portable_export_dir" and fragment in p.message for p in info.value.problems)
+    with pytest.raises(ConfigError, match="no checkpoints under"):
+        validate(compose([f"run_dir={tmp_path / 'run'}", f"train.portable_export_dir={tmp_path / 'new'}"]), stage="run", task="export_checkpoint")

@@ -17,7 +17,8 @@ from cj2.config import compose, finalize
 STEPS = 6
 
 
-def config(run_dir: str, data_dir: str):
+def config(run_dir: str, data_dir: str, *overrides: str):
+    """The demo recipe at TP=2 on 2 ranks; ``overrides`` (later wins) change the layout or the task."""
     return finalize(
         compose(
             [
@@ -37,27 +38,31 @@ def config(run_dir: str, data_dir: str):
                 "data.components.arithmetic.num_samples=40",
                 f"data.output_dir={data_dir}",
                 f"run_dir={run_dir}",
+                *overrides,
             ]
         )
     )
 
 
+def die_after(steps: int) -> None:
+    """Make training stop right after ``steps`` steps, like a kill: nothing beyond the periodic checkpoints is saved."""
+    real_step, done = job.train_step, []
+
+    def step_then_die(*args, **kwargs):
+        result = real_step(*args, **kwargs)
+        done.append(1)
+        if len(done) == steps:
+            # Leave the loop right here (not os._exit: the checkpoint writer's helper processes would outlive us).
+            raise SystemExit(0)
+        return result
+
+    job.train_step = step_then_die
+
+
 def main():
     run_dir, data_dir, out_dir = sys.argv[1:4]
-    kill_after = int(sys.argv[4]) if len(sys.argv) > 4 else None
-    if kill_after is not None:
-        real_step, done = job.train_step, []
-
-        def step_then_die(*args, **kwargs):
-            result = real_step(*args, **kwargs)
-            done.append(1)
-            if len(done) == kill_after:
-                # Leave the loop right here: no save beyond the periodic ones, as after a kill.
-                # (Not os._exit: the checkpoint writer's helper processes would outlive us.)
-                raise SystemExit(0)
-            return result
-
-        job.train_step = step_then_die
+    if len(sys.argv) > 4:
+        die_after(int(sys.argv[4]))
     outcome = job.train(config(run_dir, data_dir))
     from safetensors.torch import save_file
 

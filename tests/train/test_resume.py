@@ -79,3 +79,37 @@ def test_killed_runs_resume_bitwise_and_fall_back_from_a_truncated_checkpoint(tm
             if path.is_file():
                 assert FAKE_SECRET.encode() not in path.read_bytes(), f"secret leaked into {path}"
     assert os.environ["WANDB_API_KEY"] == FAKE_SECRET  # the check above looked for a value that was set
+
+
+EXPORT_WORKER = Path(__file__).with_name("export_worker.py")
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_an_exported_checkpoint_resumes_at_another_tensor_parallel_size(tmp_path):
+    """A run with DP-sharded optimizer state, killed in step 5 at TP2 x DP1, continues at TP1 x DP2
+    after launch/export_checkpoint.py's task, to the losses the TP2 continuation reaches.
+    Catches: an export that drops the optimizer state or the trainer state (steps 5-6 diverge, or
+    the run restarts at step 0), and an export saved DP-sharded (refused at TP1 like the original)."""
+    from cj2.data.build import build_mixture
+    from tests.train.resume_worker import config
+
+    data = tmp_path / "data"
+    build_mixture(config(str(tmp_path / "a"), str(data)), show_progress=False)
+    killed, exported = tmp_path / "killed", tmp_path / "exported"
+    run_torchrun(EXPORT_WORKER, 2, ["tp2", str(killed), str(data), "5"], timeout=600)  # checkpoints at steps 2 and 4
+    reference = tmp_path / "reference"
+    shutil.copytree(killed, reference)
+
+    with pytest.raises(AssertionError, match="export_checkpoint"):  # DP-sharded state reshards along DP only
+        run_torchrun(EXPORT_WORKER, 2, ["tp1", str(killed), str(data)], timeout=600)
+    run_torchrun(EXPORT_WORKER, 2, ["export", str(killed), str(data), str(exported)], timeout=600)
+    assert [p.name for p in (exported / "checkpoints").iterdir()] == ["step_00000004"]
+
+    continued = run_torchrun(EXPORT_WORKER, 2, ["tp1", str(exported), str(data)], timeout=600)
+    assert "resumed from step 4" in continued
+    run_torchrun(EXPORT_WORKER, 2, ["tp2", str(reference), str(data)], timeout=600)
+    at_tp1, at_tp2 = (json.loads((d / "summary.json").read_text()) for d in (exported, reference))
+    assert at_tp1["steps"] == at_tp2["steps"] == 6 and at_tp1["tokens"] == at_tp2["tokens"]
+    for part in ("loss", "sft", "pg"):
+        assert at_tp1["final"][part] == pytest.approx(at_tp2["final"][part], rel=1e-4, abs=1e-6), part
