@@ -42,13 +42,13 @@ def test_every_eval_config_names_its_data():
     # Training data beside a benchmark's test set, and names that only look alike:
     ("/d/pandalm/train.json", None, None),
     ("/d/auto-j/data/training/pairwise_traindata.jsonl", None, None),
-    ("/home/rmb/work/data/train.jsonl", None, None),
+    ("/d/rmb/work/data/train.jsonl", None, None),  # a folder called rmb further up
     (None, "NCSOFT/offsetbias", None),
     (None, "HuggingFaceH4/ultrafeedback_binarized", None),
 ])
 def test_a_benchmark_is_known_by_its_data_names(path, hub, benchmark):
     """Catches: names compared as written ("reward-bench" != "rewardbench" lets the Hub id through),
-    a benchmark name matched anywhere in a path (a home directory called rmb refuses every file),
+    a benchmark name matched anywhere in a path (a folder called rmb up the path refuses every file under it),
     PandaLM or Auto-J refused as a whole dataset (their training splits are legitimate)."""
     found = eval_source(path, hub)
     assert (found[0] if found else None) == benchmark
