@@ -1,6 +1,7 @@
 """Rows/s of a mixture build against a naive per-row ``datasets.map`` baseline, in one run.
 
   python bench/build_data_bench.py [--rows 100000] [--workers 2]
+  python bench/build_data_bench.py --rows 1000000 --memory-only   # flat memory at scale, no baseline
 
 Writes a synthetic pairwise JSONL (``--rows`` rows, ~80-word responses), then times:
   cj2       cj2.data.build.build_mixture end to end: load, field mapping, position debiasing,
@@ -113,6 +114,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak RSS at rows/10 and rows (the speed baseline takes ~25 min at 1M rows)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -120,19 +122,24 @@ def main() -> None:
         from cj2.data.tokenizer import load_tokenizer
 
         load_tokenizer("qwen2.5")  # warm the import and the file cache for both contenders
-        cj2_s = run_cj2(tmp / "rows.jsonl", tmp / "cj2", args.workers)
-        stats = json.loads((tmp / "cj2" / "stats.json").read_text())
-        baseline_s = run_baseline(tmp / "rows.jsonl", tmp / "baseline.jsonl")
-        print(f"rows: {args.rows}  workers: {args.workers}")
-        print(f"cj2 build:        {args.rows / cj2_s:10.0f} rows/s  ({cj2_s:.1f} s; kept {stats['kept']}, packed {sum(p['rows'] for p in stats['packed'].values())} rows of {stats['packed']['train']['real_tokens'] // max(stats['packed']['train']['rows'], 1)} tokens)")
-        print(f"datasets.map:     {args.rows / baseline_s:10.0f} rows/s  ({baseline_s:.1f} s)")
-        print(f"speed-up: {baseline_s / cj2_s:.2f}x (target >= 3x)")
+        if not args.memory_only:
+            compare_speed(tmp, args)
         if not args.skip_memory:
             small = tmp / "small.jsonl"
             write_rows(small, args.rows // 10)
             small_mib = peak_rss_mib(small, tmp / "mem-small", args.workers)
             large_mib = peak_rss_mib(tmp / "rows.jsonl", tmp / "mem-large", args.workers)
             print(f"peak RSS of a cj2 build: {small_mib:.0f} MiB at {args.rows // 10} rows, {large_mib:.0f} MiB at {args.rows} rows ({large_mib / small_mib:.2f}x for 10x the rows)")
+
+
+def compare_speed(tmp: Path, args) -> None:
+    cj2_s = run_cj2(tmp / "rows.jsonl", tmp / "cj2", args.workers)
+    stats = json.loads((tmp / "cj2" / "stats.json").read_text())
+    baseline_s = run_baseline(tmp / "rows.jsonl", tmp / "baseline.jsonl")
+    print(f"rows: {args.rows}  workers: {args.workers}")
+    print(f"cj2 build:        {args.rows / cj2_s:10.0f} rows/s  ({cj2_s:.1f} s; kept {stats['kept']}, packed {sum(p['rows'] for p in stats['packed'].values())} rows of {stats['packed']['train']['real_tokens'] // max(stats['packed']['train']['rows'], 1)} tokens)")
+    print(f"datasets.map:     {args.rows / baseline_s:10.0f} rows/s  ({baseline_s:.1f} s)")
+    print(f"speed-up: {baseline_s / cj2_s:.2f}x (target >= 3x)")
 
 
 if __name__ == "__main__":

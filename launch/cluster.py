@@ -3,7 +3,7 @@
   python launch/cluster.py status  RUN_DIR
   python launch/cluster.py logs    RUN_DIR [--job ID] [--lines N]
   python launch/cluster.py cancel  RUN_DIR
-  python launch/cluster.py pipeline +exp=margin_7b cluster=slurm [--stages sample,build_data,train,eval]
+  python launch/cluster.py pipeline +exp=margin_7b cluster=slurm [--stages sample,curate,build_data,train,eval]
 """
 
 import argparse
@@ -19,8 +19,8 @@ def main(argv=None) -> int:
     logs.add_argument("run_dir")
     logs.add_argument("--job", default=None, help="one job id (default: every job of the run)")
     logs.add_argument("--lines", type=int, default=40)
-    pipe = sub.add_parser("pipeline", help="submit sampling -> data -> training -> evaluation with afterok")
-    pipe.add_argument("--stages", default="sample,build_data,train,eval")
+    pipe = sub.add_parser("pipeline", help="submit sampling -> curation -> data -> training -> evaluation with afterok")
+    pipe.add_argument("--stages", default="sample,curate,build_data,train,eval")
     pipe.add_argument("overrides", nargs="*", help="Hydra overrides, as for launch/train.py")
     args = parser.parse_args(argv)
 

@@ -12,7 +12,9 @@ TASKS = {
     "sample": "cj2.sample.job:run",
     "eval": "cj2.eval.job:run",
     "judge": "cj2.eval.judge:run",
+    "curate": "cj2.sample.curate:run",
     "build_data": "cj2.data.build:run",
+    "build_bench": "cj2.benchmark.job:run",
     "convert": "cj2.models.convert:run",
     "export_checkpoint": "cj2.train.export:run",
 }
@@ -22,8 +24,8 @@ DISTRIBUTED_TASKS = ("train", "export_checkpoint")
 
 
 def is_distributed(task: str, cfg: DictConfig) -> bool:
-    """Training always runs one process per rank; sampling too with the Megatron engine."""
-    return task in DISTRIBUTED_TASKS or (task == "sample" and cfg.sample.engine == "megatron")
+    """Training always runs one process per rank; sampling and curation too with the Megatron engine."""
+    return task in DISTRIBUTED_TASKS or (task in ("sample", "curate") and cfg.sample.engine == "megatron")
 
 
 def world_size(task: str, cfg: DictConfig) -> int:

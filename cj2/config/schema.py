@@ -73,7 +73,11 @@ class DataComponentConfig:
     hub_name: str | None = None  # HF hub dataset id; read with datasets.load_dataset(streaming=True)
     hub_config: str | None = None  # the dataset's configuration (subset), e.g. "main" for GSM8K
     hub_revision: str | None = None  # a commit or tag: the recipe reads the same rows every time
+    hub_data_dir: str | None = None  # a folder of the dataset repo (datasets' data_dir), for files no configuration names
     split: str = "train"
+    # Keep only rows whose column holds this value, e.g. {split: train} for a file that mixes splits
+    # by a column. The others are counted and quarantined as not_selected (a filter, not bad input).
+    where: dict[str, str] = field(default_factory=dict)
     licence: str | None = None  # the source's licence as its card states it (docs/data.md lists them per recipe)
     format: str | None = None  # json | jsonl | parquet | csv; inferred from the suffix
     fields: dict[str, str] = field(default_factory=dict)  # record field -> source column
@@ -209,12 +213,15 @@ class SampleConfig:
     template: str = "cj2_cot"
     verdict_format: str = "cj2_cot"  # a cj2.verdicts format; candidates are accepted when verdict == label
     n: int = 8
+    # hf engine: constrained decoding, every candidate exactly one of these strings (e.g. ["[[A]]", "[[B]]"]
+    # with template/verdict_format mtbench_pair): a small teacher's candidates all parse. Empty: free text.
+    choices: list[str] = field(default_factory=list)
     temperature: float = 1.0
     top_p: float = 0.95
     max_tokens: int = 2048
     seed: int = 1234
     # M, the accepted judgments kept per item as training targets, on every path (launch/sample.py,
-    # in-build rft / rejudge / synthesize); 0: all. 1 by default: the paper does not state M.
+    # launch/curate.py: rft / rejudge / synthesize); 0: all. 1 by default: the paper does not state M.
     accept_cap: int = 1
     # Which order(s) of each pair the teacher judges (cj2.sample.items): the mixture's own setting by default.
     swap_positions: str = "${data.swap_positions}"
@@ -225,6 +232,72 @@ class SampleConfig:
     concurrency: int = 16
     request_timeout_s: float = 600.0
     max_retries: int = 5
+
+
+@dataclass
+class CurateConfig:
+    """Teacher curation of the mixture's teacher-role components (launch/curate.py; method.md 3.1-3.3).
+
+    The teacher and how it samples are ``sample.*`` (engine, model, n, temperature, accept_cap ...);
+    these settings say where the curated rows go and how the work is split. Each component's rows
+    are dealt to ``num_shards`` shards (a SLURM array, one task per shard), each committed in parts
+    of ``flush_every`` rows through the exactly-once shard store: a killed task resumes where it
+    stopped. The data build reads the curated rows; it never calls a teacher.
+    """
+
+    output_dir: str = "outputs/curated/${data.name}"
+    num_shards: int = 1
+    shard_index: int | None = None  # None: every shard (local) / the array task id (slurm)
+    flush_every: int = 64  # rows per teacher call and per atomic part (the most a kill can lose)
+    progress: bool = True
+
+
+@dataclass
+class BenchConfig:
+    """Building a JudgerBench-style benchmark from your own queries (launch/build_bench.py; docs/benchmark.md).
+
+    A model entry (``base_model``, each of ``policies`` / ``judges``, ``arbiter``, ``difficulty_judge``,
+    ``scenario_classifier``) is either a string (the model: HF dir for hf, served name for openai,
+    using the engine settings below) or a mapping overriding them for that model:
+    ``{name: qwen7b, engine: openai, model: Qwen2.5-7B-Instruct, base_url: http://host:8000/v1}``.
+    ``name`` is what the records and the win table call the model (default: the model's last path part).
+    """
+
+    queries: str | None = None  # JSONL (or a JSON list) of {"query": str, "lan"?: "en" | "cn", "id"?: ...}
+    query_field: str = "query"
+    output_dir: str = "${run_dir}/bench"
+    base_model: Any = None
+    policies: list[Any] = field(default_factory=list)
+    judges: list[Any] = field(default_factory=list)
+    arbiter: Any = None  # tie_rule=arbiter: the judge that decides pairs the judges split evenly
+    difficulty_judge: Any = None  # labels each query easy | medium | hard; None: the first judge
+    scenario_classifier: Any = None  # names each cluster from scenario_choices; None: scenario_names / cluster_<k>
+    # Engine settings for string entries (a mapping entry may override each one).
+    engine: str = "hf"  # hf | openai | megatron | module:Class (your own engine class)
+    base_url: str | None = None
+    base_url_file: str | None = None  # written by slurm/teacher_server.sbatch
+    server_wait_s: float = 3600.0
+    device: str = "auto"
+    dtype: str | None = None
+    concurrency: int = 16
+    request_timeout_s: float = 600.0
+    max_retries: int = 5
+    # Scenarios: TF-IDF + k-means clusters of the query pool, named by the mapping or the classifier.
+    num_scenarios: int = 10
+    scenario_names: list[str] = field(default_factory=list)  # entry k names cluster k (same name: merged); []: cluster_<k>
+    scenario_choices: list[str] = field(default_factory=lambda: ["Knowledge", "Longtext", "Reason_and_analysis", "safe", "Hallucination", "chatQA", "IF", "LanTask", "Creation", "Code_and_AI"])
+    queries_per_scenario: int = 100  # Q, balanced over difficulty x language; x len(policies) <= 1000
+    seed: int = 1234
+    tie_rule: str = "drop"  # drop | arbiter: what decides a pair whose votes split evenly
+    judge_parser: str = "lenient"  # official | lenient (cj2.eval.official_parsers), reading the judges' verdicts
+    response_temperature: float = 0.7
+    response_top_p: float = 0.95
+    response_max_tokens: int = 1024
+    judge_temperature: float = 0.0
+    judge_max_tokens: int = 1024
+    flush_every: int = 16  # calls per engine batch and per atomic part (the most a kill can lose)
+    progress: bool = True
+    plots: bool = True
 
 
 @dataclass
@@ -243,7 +316,7 @@ class EvalConfig:
     concurrency: int = 16  # openai engine: requests in flight at once
     request_timeout_s: float = 600.0
     max_retries: int = 5
-    # Judged items are committed in batches of this size (cj2.sample.shard_store): a kill loses at most one batch.
+    # Judged items are committed in batches of this size (cj2.utils.shard_store): a kill loses at most one batch.
     flush_every: int = 64
     progress: bool = True
     # Prompt robustness (cj2.eval.robustness.STYLES: detailed, concise ...): a style requirement appended
@@ -293,7 +366,9 @@ class Cj2Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    curate: CurateConfig = field(default_factory=CurateConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    bench: BenchConfig = field(default_factory=BenchConfig)
     run_name: str = "default"
     run_dir: str = "outputs/${run_name}"
     seed: int = 1234

@@ -16,7 +16,6 @@ LOSSES = ("none", "dpo_noref", "temperature", "margin")
 FAMILIES = ("qwen2", "llama")
 COMPONENT_KINDS = ("pairwise", "pointwise", "knowledge", "chat_style", "sft", "synthetic_demo")
 COMPONENT_ROLES = ("as_is", "rejudge", "retemplate", "rft", "synthesize")
-ENGINES = ("hf", "megatron", "openai")
 ATTENTION_BACKENDS = ("auto", "te", "flash_attn", "sdpa")  # cj2.models.attention.BACKENDS
 RECOMPUTE = ("none", "selective", "full")
 
@@ -168,8 +167,13 @@ def check_train(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("data.seq_length", f"{seq} is not divisible by tp={cfg.parallel.tp}, which sequence parallelism needs", "use a multiple of tp"))
 
 
-def check_data(cfg, problems: list[Problem], check_files: bool, produced: frozenset[str] = frozenset()) -> None:
-    """``produced``: absolute paths an earlier pipeline stage writes (not there yet, and rightly so)."""
+def check_data(cfg, problems: list[Problem], reader: str | None = None, produced: frozenset[str] = frozenset()) -> None:
+    """``reader``: the task about to read the mixture's inputs (``build_data`` or ``curate``), whose
+    files must exist; ``produced``: absolute paths an earlier pipeline stage writes (not there yet,
+    and rightly so). The build reads teacher-role components from the curation stage's output,
+    the curation stage reads their sources."""
+    from cj2.data.curated import TEACHER_ROLES, component_dir, curation_problem
+
     d = cfg.data
     if not d.components:
         problems.append(Problem("data.components", "the mixture has no components", "pick a mixture with data=<name> or add data.components.<name>"))
@@ -181,7 +185,7 @@ def check_data(cfg, problems: list[Problem], check_files: bool, produced: frozen
     _positive(problems, "data.seq_length", d.seq_length)
     _positive(problems, "data.num_workers", d.num_workers)
     _positive(problems, "data.chunk_size", d.chunk_size)
-    from cj2.data.curation import cutoff_date
+    from cj2.data.dates import cutoff_date
 
     try:  # the check the build makes: a real day, so that 2024-02-30 fails here and not days into a build
         cutoff_date(d.date_cutoff)
@@ -218,13 +222,18 @@ def check_data(cfg, problems: list[Problem], check_files: bool, produced: frozen
         needs_source = comp.kind != "synthetic_demo"
         if needs_source and not comp.path and not comp.hub_name:
             problems.append(Problem(f"{key}.path", "no path and no hub_name: this component has no rows", f"set {key}.path=FILE"))
-        if check_files and comp.path and not os.path.exists(comp.path) and os.path.abspath(comp.path) not in produced:
+        curated = comp.role in TEACHER_ROLES
+        reads_source = reader == "curate" if curated else reader == "build_data"
+        if reads_source and comp.path and not os.path.exists(comp.path) and os.path.abspath(comp.path) not in produced:
             problems.append(Problem(f"{key}.path", f"file not found: {comp.path}", f"create it or point {key}.path at an existing file"))
+        if reader == "build_data" and curated and os.path.abspath(component_dir(cfg, name)) not in produced and (why := curation_problem(cfg, name)):
+            problems.append(Problem(key, f"role {comp.role} reads the teacher's curated rows, and {why}",
+                                    f"curate first with the same data and sample settings: python launch/curate.py data={d.name} ... (or the pipeline's curate stage)"))
         if not comp.allow_eval_source and (found := eval_source(comp.path, comp.hub_name, run_eval)):
             bench, why = found
             problems.append(Problem(f"{key}.{'path' if comp.path else 'hub_name'}", f"component {name!r} reads {comp.path or comp.hub_name}, evaluation data of benchmark {bench!r} ({why}): a judge trained on it is scored on what it saw",
                                     f"use a training split of another source, or set {key}.allow_eval_source=true to train on it knowingly"))
-    for path in d.decontaminate_against if check_files and d.decontaminate else ():
+    for path in d.decontaminate_against if reader and d.decontaminate else ():
         if not os.path.exists(path):
             problems.append(Problem("data.decontaminate_against", f"no evaluation data at {path}", "point it at existing evaluation files or folders, or remove the entry"))
 
@@ -243,7 +252,10 @@ def check_tracking(cfg, problems: list[Problem]) -> None:
 
 def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> None:
     s = cfg.sample
-    _choice(problems, "sample.engine", s.engine, ENGINES)
+    from cj2.sample.engines import ENGINES, is_known
+
+    if not is_known(s.engine):
+        problems.append(Problem("sample.engine", f"unknown engine {s.engine!r}", f"use one of {', '.join(ENGINES)}, or module:Class for an engine of your own"))
     for key in ("n", "max_tokens", "num_shards", "flush_every", "concurrency", "request_timeout_s"):
         _positive(problems, f"sample.{key}", getattr(s, key))
     if s.temperature < 0:
@@ -262,12 +274,45 @@ def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> Non
 
     _choice(problems, "sample.template", s.template, tuple(sorted(n for n, t in TEMPLATES.items() if t.kind == "pairwise")))
     _choice(problems, "sample.verdict_format", s.verdict_format, tuple(sorted(FORMATS)))
+    if s.choices:
+        from cj2.verdicts import parse
+
+        if s.engine != "hf":
+            problems.append(Problem("sample.choices", f"constrained decoding is an option of the hf engine, not {s.engine}", "set sample.engine=hf, or sample.choices=[]"))
+        unreadable = [c for c in s.choices if not parse(s.verdict_format, c).ok]
+        if unreadable:
+            problems.append(Problem("sample.choices", f"{unreadable} state no verdict in format {s.verdict_format}: every candidate would be rejected",
+                                    "list verdicts of sample.verdict_format, e.g. sample.template=mtbench_pair sample.verdict_format=mtbench_pair sample.choices=\"['[[A]]','[[B]]']\""))
     if s.engine == "openai" and not (s.base_url or s.base_url_file):
         problems.append(Problem("sample.base_url", "the openai engine needs a server", "set sample.base_url=http://HOST:PORT/v1, or sample.base_url_file=FILE written by slurm/teacher_server.sbatch"))
     if not check_files:
         return
     if not s.input or not os.path.isfile(s.input):
         problems.append(Problem("sample.input", f"no input file at {s.input!r}", "set sample.input=FILE.jsonl (one JudgeExample per line, see docs/sampling.md)"))
+    check_teacher_model(cfg, problems)
+
+
+def check_curate(cfg, problems: list[Problem], check_files: bool = False) -> None:
+    c = cfg.curate
+    for key in ("num_shards", "flush_every"):
+        _positive(problems, f"curate.{key}", getattr(c, key))
+    if c.shard_index is not None and not 0 <= c.shard_index < c.num_shards:
+        problems.append(Problem("curate.shard_index", f"{c.shard_index} is outside [0, {c.num_shards})", "leave curate.shard_index=null to run every shard"))
+    if not check_files:
+        return
+    from cj2.data.curated import teacher_components
+
+    if cfg.sample.choices:
+        problems.append(Problem("sample.choices", "curation also asks the engine for answers and styled responses, which constrained decoding would turn into verdicts",
+                                "leave sample.choices=[] for launch/curate.py"))
+    if not teacher_components(cfg):
+        problems.append(Problem("data.components", f"mixture {cfg.data.name!r} has no component with a teacher role (rejudge, rft, synthesize): nothing to curate",
+                                "pick a mixture that has one (e.g. data=cj2), or build it directly with launch/build_data.py"))
+    check_teacher_model(cfg, problems)
+
+
+def check_teacher_model(cfg, problems: list[Problem]) -> None:
+    s = cfg.sample
     if s.engine in ("hf", "megatron") and not s.model:
         problems.append(Problem("sample.model", f"the {s.engine} engine needs a model", "set sample.model=HF_DIR (hf also takes a .gguf file)"))
     elif s.engine in ("hf", "megatron") and not os.path.exists(s.model):
@@ -325,8 +370,9 @@ def problems_of(cfg, stage: str = "compose", task: str = "train", produced: froz
     check_loss(cfg, problems)
     check_train(cfg, problems)
     # Only the build reads the component files; training reads the build (cj2.train.job.prebuilt_data).
-    check_data(cfg, problems, check_files=stage == "run" and task == "build_data", produced=produced)
+    check_data(cfg, problems, reader=task if stage == "run" and task in ("build_data", "curate") else None, produced=produced)
     check_sample(cfg, problems, check_files=stage == "run" and task == "sample")
+    check_curate(cfg, problems, check_files=stage == "run" and task == "curate")
     check_memory(cfg, problems)
     if task == "train":
         check_preemption_lead(cfg, problems)

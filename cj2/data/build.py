@@ -1,4 +1,8 @@
-"""Build a training mixture: load, curate, template, tokenize, dedup, mix, shuffle, split, pack.
+"""Build a training mixture: load, template, tokenize, dedup, mix, shuffle, split, pack.
+
+Components with a teacher role (``rejudge``, ``rft``, ``synthesize``) are read from the curation
+stage's output (cj2.data.curated; ``launch/curate.py`` writes it): the build never calls a
+teacher, and refuses to start (:class:`CurationMissing`) until that output is complete.
 
 ``build_mixture(cfg) -> Path`` is idempotent: when ``data.output_dir`` already holds a complete
 build (``build.json``) of the same data config and tokenizer, it returns at once. Layout::
@@ -24,7 +28,7 @@ import json
 import os
 import shutil
 import sys
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -33,24 +37,20 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from cj2.data import decontaminate
+from cj2.data.curated import TEACHER_KEYS, TEACHER_ROLES, CurationMissing, curated_rows, require_curated
 from cj2.data.demo import demo_examples
-from cj2.data.loaders import SourceRow, example_of, plain_component, source_rows
+from cj2.data.loaders import plain_component, source_rows
 from cj2.data.mixture import Mixture
 from cj2.data.process import ComponentSpec, process_chunk
 from cj2.data.quarantine import ComponentStats, Quarantine
 from cj2.data.records import RejectedRow
-from cj2.data.token_spool import close_spools
+from cj2.data.token_spool import RefTable, close_spools
 from cj2.utils.atomic import atomic_path, atomic_write_text, replace_dir
 
 BUILD_VERSION = 1
 # Settings that change how fast a build runs, or whether it stops, never what it produces.
 _SPEED_ONLY = ("output_dir", "num_workers", "chunk_size", "max_reject_fraction")
 _COMPONENT_SPEED_ONLY = ("max_reject_fraction",)
-TEACHER_ROLES = ("rejudge", "rft", "synthesize")
-# The sample settings in-build teacher curation reads (cj2.data.curation): the teacher and how
-# it samples. Addresses, concurrency, timeouts, shards and the sampling run's own output_dir are
-# not among them: a run name in sample.output_dir gave every ablation preset its own hash.
-TEACHER_KEYS = ("engine", "model", "dtype", "n", "temperature", "top_p", "max_tokens", "accept_cap")
 # What a build writes into data.output_dir; anything else there is not ours to replace.
 BUILD_FILES = frozenset({"train.jsonl", "valid.jsonl", "train", "valid", "quarantine.jsonl", "stats.json", "lengths.png", "build.json", ".work"})
 
@@ -69,7 +69,11 @@ def hashed_config(cfg) -> dict:
             component.pop(key, None)
     payload = {"data": data, "tokenizer": cfg.model.tokenizer, "version": BUILD_VERSION}
     if any(c.get("role") in TEACHER_ROLES for c in data["components"].values()):
+        # The curated rows decide the output: the teacher, and the shard split that steers
+        # knowledge picks (cj2.data.curated.fingerprint). Never sample.output_dir: a run name
+        # there gave every ablation preset its own hash.
         payload["teacher"] = {key: cfg.sample[key] for key in TEACHER_KEYS}
+        payload["curate_shards"] = cfg.curate.num_shards
     return payload
 
 
@@ -147,9 +151,8 @@ def _records(name: str, component, seed: int) -> Iterator:
     return source_rows(plain_component(component), name)
 
 
-def _chunks(records: Iterator, size: int) -> Iterator[list]:
+def _chunks(indexed: Iterator[tuple[int, object]], size: int) -> Iterator[list]:
     """Chunks of (index, record or source row)."""
-    indexed = enumerate(records)
     while chunk := list(islice(indexed, size)):
         yield chunk
 
@@ -165,7 +168,7 @@ def _component_spec(cfg, name: str, component, spool_dir: Path) -> ComponentSpec
 
 def _work(args):
     spec, items = args
-    return process_chunk(spec, decontaminate.screen(spec, items))  # eval_overlap rows out before any rendering
+    return process_chunk(spec, decontaminate.screen(spec.name, spec.source, items))  # eval_overlap rows out before any rendering
 
 
 def _ordered_map(pool, fn, items: Iterator, depth: int) -> Iterator:
@@ -180,15 +183,11 @@ def _ordered_map(pool, fn, items: Iterator, depth: int) -> Iterator:
         yield pending.popleft().get()
 
 
-def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Quarantine, teacher, progress) -> ComponentStats:
+def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Quarantine, progress) -> ComponentStats:
     stats = ComponentStats(name)
     spec = _component_spec(cfg, name, component, mixture.dir)
-    chunks = ((spec, chunk) for chunk in _chunks(_records(name, component, cfg.data.seed), cfg.data.chunk_size))
-    if component.role in TEACHER_ROLES:
-        from cj2.data.curation import curate_chunks
-
-        parsed = ((spec, [(i, example_of(spec.source, name, r) if isinstance(r, SourceRow) else r) for i, r in items]) for spec, items in chunks)
-        chunks = curate_chunks(cfg, component, spec, parsed, teacher)
+    rows = curated_rows(cfg, name) if component.role in TEACHER_ROLES else enumerate(_records(name, component, cfg.data.seed))
+    chunks = ((spec, chunk) for chunk in _chunks(rows, cfg.data.chunk_size))
     results = _ordered_map(pool, _work, chunks, depth=2 * cfg.data.num_workers) if pool is not None else map(_work, chunks)
     task = progress.add_task(name, total=None)
     for outcomes in results:
@@ -206,9 +205,9 @@ def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Qua
     return stats
 
 
-def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, list[str]]:
+def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, RefTable]:
     """train.jsonl and valid.jsonl in shuffled order; returns each split's token references."""
-    refs: dict[str, list[str]] = {"train": [], "valid": []}
+    refs = {"train": RefTable(), "valid": RefTable()}
     with atomic_path(out_dir / "train.jsonl") as train_tmp, atomic_path(out_dir / "valid.jsonl") as valid_tmp:
         with open(train_tmp, "w", encoding="utf-8") as train, open(valid_tmp, "w", encoding="utf-8") as valid:
             for split, ref, sample in mixture.shuffled():
@@ -217,10 +216,10 @@ def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, list[str]]:
     return refs
 
 
-def _pack(cfg, mixture: Mixture, refs: dict[str, list[str]], out_dir: Path, progress) -> dict:
+def _pack(cfg, mixture: Mixture, refs: dict[str, RefTable], out_dir: Path, progress) -> dict:
     """Pack both splits from the token spool (the ids the workers produced) for the trainer."""
     from cj2.data.packing import write_tokenized
-    from cj2.data.token_spool import SpooledSamples, ref_reason
+    from cj2.data.token_spool import SpooledSamples
     from cj2.data.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(cfg.model.tokenizer)
@@ -230,19 +229,23 @@ def _pack(cfg, mixture: Mixture, refs: dict[str, list[str]], out_dir: Path, prog
         task = progress.add_task(f"packing {split}", total=None)
         target = out_dir / split
         shutil.rmtree(target, ignore_errors=True)
-        reasons = Counter(r for r in map(ref_reason, split_refs) if r)
-        extra = {"sft_only_reasons": dict(reasons)}
-        packed[split] = write_tokenized(SpooledSamples(split_refs, mixture.dir), target, cfg.data.seq_length, pad_id, packing=cfg.data.packing, extra_stats=extra)
+        extra = {"sft_only_reasons": dict(split_refs.reason_counts())}
+        samples = SpooledSamples(split_refs, mixture.dir)
+        try:
+            packed[split] = write_tokenized(samples, target, cfg.data.seq_length, pad_id, packing=cfg.data.packing, extra_stats=extra)
+        finally:
+            samples.close()
         progress.update(task, completed=len(split_refs), total=len(split_refs))
     return packed
 
 
-def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool = True, pack: bool = True) -> Path:
+def build_mixture(cfg, *, force: bool = False, show_progress: bool = True, pack: bool = True) -> Path:
     """Build ``cfg.data`` into ``cfg.data.output_dir`` (or return the complete build already there).
 
     ``pack=False`` stops after the JSONL splits (no tokenized shards; the build is not marked
     complete, so a later call with ``pack=True`` builds again). ``force`` rebuilds, and replaces
-    a complete build of another config (:class:`BuildConflict` without it).
+    a complete build of another config (:class:`BuildConflict` without it). Teacher-role
+    components must be curated first (:class:`CurationMissing` otherwise).
     """
     out_dir = Path(cfg.data.output_dir)
     wanted = config_hash(cfg)
@@ -251,13 +254,14 @@ def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool
     with build_lock(out_dir):
         if not force and completed_build(out_dir, wanted):  # built by the process we waited for
             return out_dir
+        require_curated(cfg)
         config = hashed_config(cfg)
         if not force:
             _refuse_to_replace(out_dir, wanted, config)
         staging = out_dir.parent / f".{out_dir.name}.building"
         shutil.rmtree(staging, ignore_errors=True)  # left by a build that stopped
         staging.mkdir()
-        stats = _build_into(staging, cfg, teacher, show_progress, pack)
+        stats = _build_into(staging, cfg, show_progress, pack)
         if pack:
             manifest = {"config_hash": wanted, "version": BUILD_VERSION, "config": config, "stats": stats}
             atomic_write_text(staging / "build.json", json.dumps(manifest, indent=2))
@@ -265,7 +269,7 @@ def build_mixture(cfg, *, force: bool = False, teacher=None, show_progress: bool
     return out_dir
 
 
-def _build_into(out_dir: Path, cfg, teacher, show_progress: bool, pack: bool) -> dict:
+def _build_into(out_dir: Path, cfg, show_progress: bool, pack: bool) -> dict:
     """Every build output but build.json, written into the empty ``out_dir``; returns the statistics."""
     from rich.progress import Progress
 
@@ -277,7 +281,7 @@ def _build_into(out_dir: Path, cfg, teacher, show_progress: bool, pack: bool) ->
     with Progress(disable=not show_progress, transient=True) as progress:
         try:
             for name, component in cfg.data.components.items():
-                components[name] = _run_component(cfg, name, component, pool, mixture, quarantine, teacher, progress)
+                components[name] = _run_component(cfg, name, component, pool, mixture, quarantine, progress)
         finally:
             decontaminate.unload()
             quarantine.close()
@@ -323,7 +327,7 @@ def run(cfg) -> dict:
 
     try:
         out_dir = build_mixture(cfg)
-    except (TooManyRejects, SourceError, BuildConflict) as e:
+    except (TooManyRejects, SourceError, BuildConflict, CurationMissing) as e:
         # The user fixes data or a config entry, not the code: one clear message, no traceback.
         print(f"cj2 build_data: {e}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -49,6 +49,7 @@ EVAL_DATA = {
     "pandalm": EvalData(globs=("testset-v1.json",)),  # WeOpenML/PandaLM data/testset-v1.json
     "llmbar": EvalData(names=("llmbar",), globs=("LLMBar",)),  # princeton-nlp/LLMBar Dataset/LLMBar/...
     "autoj_pairwise": EvalData(globs=("testdata_pairwise.jsonl",)),  # GAIR-NLP/auto-j data/test/
+    "mini_heldout": EvalData(globs=("heldout_pairs.jsonl",)),  # the mini ablation's held-out pairs (cj2.data.verifiable_pairs)
 }
 
 
@@ -196,20 +197,21 @@ def _question(record) -> str | None:
     return None
 
 
-def screen(spec, items: list) -> list:
-    """``items`` (index, record or source row) with every row whose question is in the loaded
-    evaluation data replaced by its ``eval_overlap`` rejection (rows parsed here are not parsed again)."""
-    if not _ACTIVE or (spec.source is not None and spec.source.allow_eval_source):
+def screen(name: str, source, items: list) -> list:
+    """``items`` (index, record or source row) of component ``name`` (``source``: its plain config,
+    None for generated rows) with every row whose question is in the loaded evaluation data
+    replaced by its ``eval_overlap`` rejection (rows parsed here are not parsed again)."""
+    if not _ACTIVE or (source is not None and source.allow_eval_source):
         return items
     from cj2.data.loaders import SourceRow, example_of
 
     out = []
     for index, item in items:
-        record = example_of(spec.source, spec.name, item) if isinstance(item, SourceRow) else item
+        record = example_of(source, name, item) if isinstance(item, SourceRow) else item
         question = _question(record)
         where = _ACTIVE.get(question_hash(question)) if isinstance(question, str) and question.strip() else None
         if where is not None:
-            record = RejectedRow(spec.name, str(record.meta.get("file", spec.name)), int(record.meta.get("row", 0)), "eval_overlap",
+            record = RejectedRow(name, str(record.meta.get("file", name)), int(record.meta.get("row", 0)), "eval_overlap",
                                  f"the question is also in the evaluation data ({where})")
         out.append((index, record))
     return out

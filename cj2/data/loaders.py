@@ -182,7 +182,7 @@ class SourceRow(NamedTuple):
 
 def source_rows(component, name: str) -> Iterator[SourceRow]:
     """Every row of ``component`` (a plain DataComponentConfig), unparsed where that is cheaper to leave to the build's workers."""
-    for file, item in iter_rows(name, component.path, component.format, component.hub_name, component.split, component.hub_config, component.hub_revision):
+    for file, item in iter_rows(name, component.path, component.format, component.hub_name, component.split, component.hub_config, component.hub_revision, component.hub_data_dir):
         yield SourceRow(file, item)
 
 
@@ -192,6 +192,9 @@ def example_of(component, name: str, row: SourceRow) -> JudgeExample | TrainingS
     if isinstance(item, RejectedRow):
         return item
     number, fields = item
+    for column, wanted in component.where.items():
+        if str(fields.get(column)) != str(wanted):
+            return RejectedRow(name, row.file, number, "not_selected", f"column {column!r} is {fields.get(column)!r}, not {wanted!r} (where)")
     try:
         return row_to_example(component, name, row.file, number, fields)
     except RowError as e:

@@ -1,10 +1,11 @@
 """Mixing kept samples: dedup across components, weights / sample counts, seeded shuffle, split.
 
-Streaming with flat memory (besides one 16-byte hash and one float per kept row): kept samples
-(already serialized JSON lines) are spooled to disk per component, next to their keys and
-their token references (:mod:`cj2.data.token_spool`), and copied through without being parsed
-again; selection then writes each chosen copy to one of ``buckets`` files by its shuffle key,
-and the buckets are read back in key order, each sorted in memory. The order is a function of the seed and the content only, never of worker timing.
+Streaming with flat memory (besides one 16-byte hash and one 8-byte key per kept row): kept
+samples (already serialized JSON lines) are spooled to disk per component, next to their keys
+and their token references (:mod:`cj2.data.token_spool`), and copied through without being
+parsed again; selection then writes each chosen copy to one of the bucket files by its shuffle
+key (about ``ROWS_PER_BUCKET`` per bucket, so a bucket's size does not grow with the build), and
+the buckets are read back in key order, each sorted in memory. The order is a function of the seed and the content only, never of worker timing.
 
 Selection per component: ``num_samples`` (exact) takes ``n // kept`` copies of every sample plus
 one more for the ``n % kept`` samples with the smallest selection keys; otherwise ``weight`` is a
@@ -16,12 +17,16 @@ copy of an example land on the same side.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from cj2.data.positions import seeded_unit
+
+ROWS_PER_BUCKET = 8192  # the most rows a shuffle bucket holds in memory, on average
+MAX_BUCKETS = 1024  # open files at once while selecting
 
 
 class Mixture:
@@ -32,7 +37,7 @@ class Mixture:
         self.buckets = buckets
         self.seen: set[bytes] = set()
         self._spools: dict[str, object] = {}
-        self._keys: dict[str, list[float]] = {}
+        self._keys: dict[str, array] = {}
 
     def is_duplicate(self, content_hash: str) -> bool:
         """True when an earlier row (of any component) had the same content; records it otherwise."""
@@ -46,7 +51,7 @@ class Mixture:
         """Spool one kept row: its orientations as JSON lines, and their token references."""
         if component not in self._spools:
             self._spools[component] = open(self.dir / f"spool-{len(self._spools):03d}.jsonl", "w", encoding="utf-8")
-            self._keys[component] = []
+            self._keys[component] = array("d")
         key = seeded_unit(self.seed, "select", content_hash)
         self._keys[component].append(key)
         spool = self._spools[component]
@@ -68,7 +73,10 @@ class Mixture:
         """Write the chosen copies into shuffle buckets; returns samples selected per component."""
         for f in self._spools.values():
             f.close()
-        bucket_files = [open(self.dir / f"bucket-{b:03d}.jsonl", "w", encoding="utf-8") for b in range(self.buckets)]
+        # At most floor(weight) + 1 copies of a row (num_samples: n // kept + 1): enough buckets for that many.
+        most = sum(len(keys) * (math.floor(rules[c][0]) + 1) if rules[c][1] is None else rules[c][1] + len(keys) for c, keys in self._keys.items())
+        self.buckets = min(MAX_BUCKETS, max(self.buckets, math.ceil(most / ROWS_PER_BUCKET)))
+        bucket_files = [open(self.dir / f"bucket-{b:04d}.jsonl", "w", encoding="utf-8") for b in range(self.buckets)]
         selected: dict[str, int] = {}
         for number, component in enumerate(self._spools):
             base, threshold = self._copies_rule(component, *rules[component])
@@ -93,7 +101,7 @@ class Mixture:
     def shuffled(self) -> Iterator[tuple[str, int, str]]:
         """Every selected sample in shuffled order: ``(split, token reference, sample JSON line)``."""
         for b in range(self.buckets):
-            path = self.dir / f"bucket-{b:03d}.jsonl"
+            path = self.dir / f"bucket-{b:04d}.jsonl"
             with open(path, encoding="utf-8") as f:
                 rows = [line.split("\t", 3) for line in f]
             rows.sort(key=lambda r: float(r[0]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,12 +31,13 @@ SHARD_BYTES = 128 * 2**20  # one shard's dense arrays: what packing holds in mem
 
 def pack_lengths(lengths: Sequence[int], seq_length: int) -> list[list[int]]:
     """Rows of sample indices, each summing to at most ``seq_length`` (best-fit decreasing)."""
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.lexsort((np.arange(len(lengths)), -lengths))  # longest first, ties by index: an int64 each, no tuples
     rows: list[list[int]] = []
     # (remaining room, row id), kept sorted so the tightest row that fits is one bisect away.
     room: list[tuple] = []
-    for i in order:
-        n = lengths[i]
+    for i in map(int, order):
+        n = int(lengths[i])
         if n > seq_length:
             raise ValueError(f"sample {i} has {n} tokens, more than seq_length={seq_length}")
         slot = bisect.bisect_left(room, (n, -1))
@@ -98,7 +100,7 @@ def write_tokenized(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "index.json").unlink(missing_ok=True)  # an index marks a complete build
-    lengths, loss_tokens, verdicts = [], 0, 0
+    lengths, loss_tokens, verdicts = array("i"), 0, 0  # one int32 per sample, not a Python int
     for s in samples:
         lengths.append(len(s.input_ids))
         loss_tokens += int(np.count_nonzero(s.loss_mask))

@@ -16,7 +16,7 @@ from cj2.data.records import RejectedRow
 
 # Rows dropped by design (curation, dedup, a template that cannot state the label), not for bad
 # input: quarantined and counted like the rest, but they do not count toward max_reject_fraction.
-FILTER_REASONS = frozenset({"teacher_disagrees", "duplicate", "label_not_in_template", *INCOMPLETE_REASONS})
+FILTER_REASONS = frozenset({"teacher_disagrees", "duplicate", "label_not_in_template", "not_selected", *INCOMPLETE_REASONS})
 
 
 class TooManyRejects(RuntimeError):

@@ -11,6 +11,7 @@ in sorted order.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -110,12 +111,16 @@ def _json(path: Path, component: str) -> Iterator[Row | RejectedRow]:
             yield RejectedRow(component, str(path), number, "malformed_row", f"a JSON {type(row).__name__}, not an object")
 
 
-def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: str | None = None, hub_config: str | None = None, revision: str | None = None) -> Iterator[Row]:
+def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: str | None = None, hub_config: str | None = None, revision: str | None = None,
+                  data_dir: str | None = None) -> Iterator[Row]:
     import datasets
 
-    if hub_name:
-        # Offline (HF_DATASETS_OFFLINE=1), datasets reads the same call from its local cache.
-        stream = datasets.load_dataset(hub_name, hub_config, split=split, revision=revision, streaming=True)
+    if hub_name and offline():
+        # Streaming a Hub id needs the Hub even when its files are cached: read the cached snapshot
+        # of the pinned revision as a local dataset folder instead (same files, same rows).
+        stream = datasets.load_dataset(cached_snapshot(hub_name, revision), hub_config, data_dir=data_dir, split=split, streaming=True)
+    elif hub_name:
+        stream = datasets.load_dataset(hub_name, hub_config, data_dir=data_dir, split=split, revision=revision, streaming=True)
     else:
         # pandas would read an answer option spelled "None" or "NA" (MMLU has them) as a missing value.
         options = {"keep_default_na": False, "na_filter": False} if builder == "csv" else {}
@@ -124,15 +129,40 @@ def _via_datasets(builder: str, data_files: str | None, split: str, hub_name: st
         yield number, dict(row)
 
 
+def offline() -> bool:
+    """HF_HUB_OFFLINE or HF_DATASETS_OFFLINE set (read now, not when huggingface_hub was imported)."""
+    return any(os.environ.get(key, "").strip().lower() in ("1", "true", "yes", "on") for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def hub_cache_dir() -> str:
+    from huggingface_hub import constants
+
+    return os.environ.get("HF_HUB_CACHE") or (os.path.join(os.environ["HF_HOME"], "hub") if os.environ.get("HF_HOME") else constants.HF_HUB_CACHE)
+
+
+def cached_snapshot(hub_name: str, revision: str | None) -> str:
+    """The local Hub cache's snapshot of dataset ``hub_name`` at ``revision``, or a SourceError saying how to fetch it."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    cache = hub_cache_dir()
+    try:
+        return snapshot_download(hub_name, repo_type="dataset", revision=revision, cache_dir=cache, local_files_only=True)
+    except LocalEntryNotFoundError:
+        raise SourceError(f"offline (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE) and dataset {hub_name}@{revision or 'main'} is not in the Hub cache {cache}: "
+                          f"fetch it once where the Hub is reachable (huggingface-cli download --repo-type dataset {hub_name}"
+                          f"{' --revision ' + revision if revision else ''}) and copy the cache, or point the component's path at a local copy") from None
+
+
 def iter_rows(component: str, path: str | None, fmt: str | None = None, hub_name: str | None = None, split: str = "train",
-              hub_config: str | None = None, hub_revision: str | None = None) -> Iterator[tuple[str, Row | RawLine | RejectedRow]]:
+              hub_config: str | None = None, hub_revision: str | None = None, hub_data_dir: str | None = None) -> Iterator[tuple[str, Row | RawLine | RejectedRow]]:
     """``(file label, row or rejection)`` for every row of the source, in a fixed order. A ``path``
     wins over ``hub_name``: a recipe's rows can be read from a local copy in the same schema."""
     if path is None:
         if not hub_name:
             raise SourceError(f"component {component!r}: neither path nor hub_name is set")
-        label = f"hub:{hub_name}{'/' + hub_config if hub_config else ''}@{hub_revision or 'main'}/{split}"
-        for item in _via_datasets("", None, split, hub_name, hub_config, hub_revision):
+        label = f"hub:{hub_name}{'/' + hub_config if hub_config else ''}{':' + hub_data_dir if hub_data_dir else ''}@{hub_revision or 'main'}/{split}"
+        for item in _via_datasets("", None, split, hub_name, hub_config, hub_revision, hub_data_dir):
             yield label, item
         return
     for file, kind in source_files(path, fmt):

@@ -4,14 +4,19 @@ Each process that tokenizes (a build worker, or the build itself when it runs wi
 appends the ids and loss masks of its kept samples to its own two flat files in the build's
 work dir (``tokens-<pid>.bin`` int32, ``mask-<pid>.bin`` uint8), so nothing but a short text
 reference travels back to the build: ``spool,offset,length,verdict,y*,y-,weight,reason``. The
-reference goes through mixing and shuffling with the sample's JSON line; packing reads the files
-memory-mapped, so a build never holds a split's tokens in memory.
+reference goes through mixing and shuffling with the sample's JSON line; packing reads each
+sample's slice of the files with ``pread`` (a memory map would count every token page read in
+the build's resident memory: 1.5 GB at a million rows), so a build never holds a split's tokens
+in memory. A split's references are kept as a :class:`RefTable`: ~30 bytes a sample in typed
+arrays, not a Python string each.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -67,32 +72,73 @@ def close_spools(work_dir: str) -> None:
         spool.close()
 
 
-def ref_reason(ref: str) -> str | None:
-    reason = ref.rsplit(",", 1)[1]
-    return None if reason == NO_REASON else reason
+class RefTable:
+    """Token references (``TokenSpool.append``'s strings) parsed into typed columns, in order."""
+
+    def __init__(self, refs: Iterable[str] = ()):
+        self.spools: list[str] = []
+        self.reasons: list[str | None] = []
+        self._spool_ids: dict[str, int] = {}
+        self._reason_ids: dict[str | None, int] = {}
+        self.spool, self.reason = array("h"), array("h")
+        self.offset = array("q")
+        self.length, self.verdict, self.label, self.opposite = array("i"), array("i"), array("i"), array("i")
+        self.weight = array("f")
+        for ref in refs:
+            self.append(ref)
+
+    def append(self, ref: str) -> None:
+        name, offset, length, verdict, label, opposite, weight, reason = ref.split(",")
+        if name not in self._spool_ids:
+            self._spool_ids[name] = len(self.spools)
+            self.spools.append(name)
+        why = None if reason == NO_REASON else reason
+        if why not in self._reason_ids:
+            self._reason_ids[why] = len(self.reasons)
+            self.reasons.append(why)
+        self.spool.append(self._spool_ids[name])
+        self.reason.append(self._reason_ids[why])
+        self.offset.append(int(offset))
+        for column, value in ((self.length, length), (self.verdict, verdict), (self.label, label), (self.opposite, opposite)):
+            column.append(int(value))
+        self.weight.append(float(weight))
+
+    def __len__(self) -> int:
+        return len(self.offset)
+
+    def reason_counts(self) -> Counter:
+        """Samples per SFT-only reason (samples with none are not counted)."""
+        counts = Counter(self.reason)
+        return Counter({self.reasons[i]: n for i, n in counts.items() if self.reasons[i] is not None})
 
 
 class SpooledSamples(Sequence):
-    """The samples of ``refs`` as :class:`TokenizedSample` (numpy views of the spools), in order."""
+    """The samples of ``refs`` as :class:`TokenizedSample`, in order, each read from the spools on demand."""
 
-    def __init__(self, refs: Sequence[str], work_dir: Path):
-        self.refs, self.dir = refs, Path(work_dir)
-        self._maps: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    def __init__(self, refs: RefTable | Sequence[str], work_dir: Path):
+        self.refs = refs if isinstance(refs, RefTable) else RefTable(refs)
+        self.dir = Path(work_dir)
+        self._files: dict[int, tuple[int, int]] = {}
 
-    def _spool(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        if name not in self._maps:
-            # Plain ndarray views of the maps: slicing an np.memmap costs microseconds per slice.
-            self._maps[name] = (
-                np.memmap(self.dir / f"tokens-{name}.bin", dtype=np.int32, mode="r").view(np.ndarray),
-                np.memmap(self.dir / f"mask-{name}.bin", dtype=np.uint8, mode="r").view(np.ndarray),
-            )
-        return self._maps[name]
+    def _fds(self, spool: int) -> tuple[int, int]:
+        if spool not in self._files:
+            name = self.refs.spools[spool]
+            self._files[spool] = (os.open(self.dir / f"tokens-{name}.bin", os.O_RDONLY), os.open(self.dir / f"mask-{name}.bin", os.O_RDONLY))
+        return self._files[spool]
 
     def __len__(self) -> int:
         return len(self.refs)
 
     def __getitem__(self, i: int) -> TokenizedSample:
-        name, offset, length, verdict, label, opposite, weight, _ = self.refs[i].split(",")
-        tokens, mask = self._spool(name)
-        lo, hi = int(offset), int(offset) + int(length)
-        return TokenizedSample(tokens[lo:hi], mask[lo:hi], int(verdict), int(label), int(opposite), float(weight))
+        r = self.refs
+        tokens_fd, mask_fd = self._fds(r.spool[i])
+        offset, length = r.offset[i], r.length[i]
+        tokens = np.frombuffer(os.pread(tokens_fd, 4 * length, 4 * offset), dtype=np.int32)
+        mask = np.frombuffer(os.pread(mask_fd, length, offset), dtype=np.uint8)
+        return TokenizedSample(tokens, mask, r.verdict[i], r.label[i], r.opposite[i], float(r.weight[i]))
+
+    def close(self) -> None:
+        for fds in self._files.values():
+            for fd in fds:
+                os.close(fd)
+        self._files.clear()

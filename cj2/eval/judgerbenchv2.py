@@ -106,6 +106,25 @@ def load_scenario(path: str | Path, scenario: str) -> list[JudgerBenchRecord]:
     return records
 
 
+# Written by launch/build_bench.py beside its scenario files (cj2.benchmark.records).
+BUILT_BENCHMARK_FILE = "benchmark.json"  # {"scenarios": [...], "base_model": ..., ...}
+BUILT_GROUND_TRUTH_FILE = "ground_truth.json"  # {scenario: {model: wins}} from the Mixture-of-Judges labels
+
+
+def benchmark_scenarios(data_dir: str | Path) -> tuple[str, ...]:
+    """The scenarios a built benchmark lists in ``benchmark.json``; the published ten otherwise."""
+    path = Path(data_dir) / BUILT_BENCHMARK_FILE
+    if not path.is_file():
+        return SCENARIOS
+    try:
+        scenarios = json.loads(path.read_text(encoding="utf-8")).get("scenarios")
+    except (json.JSONDecodeError, AttributeError):
+        raise EvalInputError(path, "expected a JSON object with a 'scenarios' list") from None
+    if not isinstance(scenarios, list) or not scenarios or not all(isinstance(s, str) and s for s in scenarios):
+        raise EvalInputError(path, f"expected a non-empty list of scenario names, got {scenarios!r}", field="scenarios")
+    return tuple(scenarios)
+
+
 def load_benchmark(data_dir: str | Path, scenarios: Sequence[str] = SCENARIOS) -> dict[str, list[JudgerBenchRecord]]:
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -133,6 +152,18 @@ def load_ground_truth(path: str | Path | None) -> dict[str, dict[str, int]]:
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise EvalInputError(path, f"expected a non-negative integer, got {count!r}", field=f"{scenario}.{model}")
     return table
+
+
+def resolve_ground_truth(path: str | Path | None, data_dir: str | Path | None) -> tuple[dict[str, dict[str, int]], Path | None]:
+    """``eval.ground_truth`` when set; else the table a build wrote into ``data_dir``; else the published one.
+
+    The second value is the data dir's table when that one was taken (the report says so), else None.
+    """
+    if path is None and data_dir is not None:
+        built = Path(data_dir) / BUILT_GROUND_TRUTH_FILE
+        if built.is_file():
+            return load_ground_truth(built), built
+    return load_ground_truth(path), None
 
 
 def judged_side(record: JudgerBenchRecord, label: str | None) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from cj2.eval.judgerbenchv2 import (
     JudgerBenchResult,
+    benchmark_scenarios,
     check_prediction_keys,
     flipped,
     load_benchmark,
-    load_ground_truth,
+    resolve_ground_truth,
     score_benchmark,
 )
 from cj2.eval.judgerbenchv2_prompt import judge_prompt
@@ -21,7 +22,7 @@ WITH_SCENARIO = True  # prediction lines carry "scenario"
 
 def requests(eval_cfg) -> list[dict]:
     """One request per record in the published A/B order (and flipped, with eval.swap): key fields and chat messages."""
-    benchmark = {s: records[: eval_cfg.limit] for s, records in load_benchmark(eval_cfg.data_dir).items()}
+    benchmark = {s: records[: eval_cfg.limit] for s, records in load_benchmark(eval_cfg.data_dir, benchmark_scenarios(eval_cfg.data_dir)).items()}
     orders = [(False, benchmark)] + ([(True, flipped(benchmark))] if eval_cfg.swap else [])
     out = []
     for swapped, records_by_scenario in orders:
@@ -59,10 +60,11 @@ def swap_report(result: JudgerBenchResult, swapped_result: JudgerBenchResult) ->
 
 
 def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
-    benchmark = load_benchmark(eval_cfg.data_dir)
+    # A benchmark built by launch/build_bench.py names its own scenarios and brings its own win table.
+    benchmark = load_benchmark(eval_cfg.data_dir, benchmark_scenarios(eval_cfg.data_dir))
     predictions = read_predictions(predictions_path, with_scenario=WITH_SCENARIO)
     check_prediction_keys(benchmark, predictions, predictions_path)
-    ground_truth = load_ground_truth(eval_cfg.ground_truth)
+    ground_truth, built_table = resolve_ground_truth(eval_cfg.ground_truth, eval_cfg.data_dir)
     result = score_benchmark(benchmark, predictions, ground_truth, parse)
     swapped_result = None
     if eval_cfg.swap or any(key[-1] for key in predictions):
@@ -85,6 +87,9 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     rows.append({"scenario": "mean", **{k: overall[k] for k in ("accuracy", "rank_diff", "score_diff", "normalized_diff", "final", "parsed", "unparsed", "missing")}})
     notes = [f"{s.scenario}: {note}" for s in result.scenarios for note in s.notes]
     metrics = result.to_dict()
+    if built_table is not None:  # only then: the published path's outputs stay as they were
+        notes.insert(0, f"ground truth: {built_table} (the win table built with this benchmark), not the published table")
+        metrics["ground_truth"] = str(built_table)
     judgments = as_judgments(result)
     if swapped_result is not None:
         metrics["swap"] = swap_report(result, swapped_result)

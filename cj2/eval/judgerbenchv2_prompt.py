@@ -48,7 +48,15 @@ CRITERION = {
 }
 
 
+# A benchmark built by launch/build_bench.py may name its own scenarios; their records get this
+# criterion (the published categories keep their published text above).
+GENERIC_CRITERION = {
+    "cn": "在进行评价时你需要更关注以下方面：模型的回复是否更准确、更完整地满足了用户的需求？",
+    "en": "When evaluating, you should focus more on the following aspects: Does the model's response meet the user's needs more accurately and completely?",
+}
+
+
 def judge_prompt(record: JudgerBenchRecord) -> str:
-    criterion = CRITERION[(record.category, record.lan)]
+    criterion = CRITERION.get((record.category, record.lan)) or GENERIC_CRITERION[record.lan]
     body = FRAME[record.lan].format(criterion=criterion, question=record.prompt, ResponseA=record.response_a, ResponseB=record.response_b)
     return body + SUFFIX[record.lan]

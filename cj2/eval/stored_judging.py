@@ -1,6 +1,6 @@
 """Judging a benchmark so that a kill loses at most one batch and a rerun judges only what is missing.
 
-Every judged request is committed through :mod:`cj2.sample.shard_store` (the project's
+Every judged request is committed through :mod:`cj2.utils.shard_store` (the project's
 exactly-once store) under ``{run_dir}/judging_{name}/`` as a single shard: each batch of
 ``eval.flush_every`` requests becomes one atomic part as soon as the engine returns it. Rerunning
 the same command reads the parts, judges only the requests they do not hold, and once every
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from cj2.eval.files import EvalInputError
-from cj2.sample.shard_store import ShardStore, read_jsonl
 from cj2.utils.atomic import atomic_write_text
+from cj2.utils.shard_store import ShardStore, read_jsonl
 
 FINGERPRINT_KEYS = ("name", "engine", "model", "max_tokens", "temperature", "top_p", "seed")
 

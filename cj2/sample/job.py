@@ -22,12 +22,14 @@ from cj2.sample.summary import ShardsPending, format_summary, summarize
 def engine_options(cfg: DictConfig) -> dict[str, Any]:
     s = cfg.sample
     if s.engine == "hf":
-        return {"model": s.model, "device": s.device, "dtype": s.dtype}
+        return {"model": s.model, "device": s.device, "dtype": s.dtype, "choices": list(s.choices) or None}
     if s.engine == "openai":
         from cj2.sample.server_address import resolve_base_url
 
         base_url = s.base_url or resolve_base_url(s.base_url_file, s.server_wait_s)
         return {"base_url": base_url, "model": s.model, "concurrency": s.concurrency, "request_timeout_s": s.request_timeout_s, "max_retries": s.max_retries}
+    if s.engine != "megatron":  # another registered engine, or the user's own module:Class
+        return {"model": s.model}
     from cj2.cluster.env import dist_env
 
     if dist_env().world_size != cfg.parallel.tp:

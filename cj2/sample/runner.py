@@ -13,21 +13,29 @@ from cj2.sample.engines.base import Engine
 from cj2.sample.items import read_shard
 from cj2.sample.prompt import judge_messages
 from cj2.sample.records import item_record, item_seed
-from cj2.sample.shard_store import ShardStore
 from cj2.utils.atomic import atomic_write_text
+from cj2.utils.shard_store import ShardStore
 
 # The settings that decide what a shard's outputs contain. A restart must use the same ones
 # (it may change the server address, concurrency, timeouts ...), or finished shards would mix runs.
-FINGERPRINT_KEYS = ("engine", "model", "template", "verdict_format", "n", "temperature", "top_p", "max_tokens", "seed", "accept_cap", "num_shards", "swap_positions")
+FINGERPRINT_KEYS = ("engine", "model", "template", "verdict_format", "n", "choices", "temperature", "top_p", "max_tokens", "seed", "accept_cap", "num_shards", "swap_positions")
 
 
 class RunMismatch(RuntimeError):
     pass
 
 
+def _setting(s, key: str) -> Any:
+    """A sample setting as plain JSON data (a list setting is an OmegaConf ListConfig)."""
+    from omegaconf import ListConfig, OmegaConf
+
+    value = s[key]
+    return OmegaConf.to_container(value) if isinstance(value, ListConfig) else value
+
+
 def run_fingerprint(s) -> dict[str, Any]:
     source = Path(s.input).resolve()
-    return {**{k: s[k] for k in FINGERPRINT_KEYS}, "input": str(source), "input_bytes": source.stat().st_size}
+    return {**{k: _setting(s, k) for k in FINGERPRINT_KEYS}, "input": str(source), "input_bytes": source.stat().st_size}
 
 
 def claim_output_dir(s) -> None:
@@ -43,7 +51,7 @@ def claim_output_dir(s) -> None:
 
 
 def sampling_params(s, seed: int) -> dict[str, Any]:
-    return {**{k: s[k] for k in FINGERPRINT_KEYS if k not in ("accept_cap", "num_shards", "seed", "swap_positions")}, "base_seed": s.seed, "seed": seed}
+    return {**{k: _setting(s, k) for k in FINGERPRINT_KEYS if k not in ("accept_cap", "num_shards", "seed", "swap_positions")}, "base_seed": s.seed, "seed": seed}
 
 
 def sample_shard(s, shard_index: int, engine: Callable[[], Engine], progress: bool = True) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from cj2.sample.records import training_samples
-from cj2.sample.shard_store import ShardStore, iter_jsonl, jsonl_sink
 from cj2.utils.atomic import atomic_path, atomic_write_text
+from cj2.utils.shard_store import ShardStore, iter_jsonl, jsonl_sink
 
 
 class ShardsPending(RuntimeError):

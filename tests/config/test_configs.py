@@ -88,7 +88,7 @@ MISCONFIGS = [
     (["data=cj2", "model=qwen2.5-7b", "data.components.rft.path=null"], "data.components.rft.path", "no path and no hub_name"),
     (["data.components.arithmetic.weight=-1"], "data.components.arithmetic.weight", "must be >= 0"),
     (["data.swap_positions=sometimes"], "data.swap_positions", "not one of random, both, none"),
-    (["sample.engine=llamacpp"], "sample.engine", "not one of hf, megatron, openai"),
+    (["sample.engine=llamacpp"], "sample.engine", "unknown engine 'llamacpp'"),
     (["sample.top_p=0"], "sample.top_p", "must be in (0, 1]"),
     (["cluster.kind=kubernetes"], "cluster.kind", "not one of local, slurm"),
     (["+exp=margin_7b", "parallel.tp=1", "parallel.sp=false", "parallel.dp=8", "parallel.use_distributed_optimizer=false"], "parallel", "the planner predicts"),

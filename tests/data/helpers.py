@@ -24,11 +24,21 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def data_cfg(out_dir: Path, components: dict, **data_overrides):
     """A composed config whose data section is exactly ``components`` (+ ``data.*`` overrides)."""
-    cfg = compose(["data=demo", f"data.output_dir={out_dir}"])
+    cfg = compose(["data=demo", f"data.output_dir={out_dir}", f"curate.output_dir={out_dir}-curated"])
     cfg.data.components = {name: OmegaConf.merge(OmegaConf.structured(DataComponentConfig), comp) for name, comp in components.items()}
     for key, value in data_overrides.items():
         cfg.data[key] = value
     return cfg
+
+
+def curate_and_build(cfg, teacher, **build_options) -> Path:
+    """The two stages as the pipeline runs them: the teacher curates (cj2.sample.curate), then the
+    build reads the curated rows and calls no teacher."""
+    from cj2.data.build import build_mixture
+    from cj2.sample.curate import curate
+
+    curate(cfg, teacher, show_progress=False)
+    return build_mixture(cfg, show_progress=False, **build_options)
 
 
 COT_KEYS = ("User's Demand", "Strengths of Model A", "Weaknesses of Model A", "Strengths of Model B", "Weaknesses of Model B", "Reasoning", "Choice")

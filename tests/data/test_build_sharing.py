@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 import cj2.data.build as build_module
 from cj2.config.compose import compose
 from cj2.data.build import BuildConflict, build_lock, build_mixture, config_hash
-from tests.data.helpers import ScriptedTeacher, cot_judgment, data_cfg, write_jsonl
+from tests.data.helpers import ScriptedTeacher, cot_judgment, curate_and_build, data_cfg, write_jsonl
 
 ABLATIONS = ("margin_7b", "sft_7b", "dpo_7b", "temperature_7b")
 
@@ -40,7 +40,8 @@ def teacher_reply(messages, k):
 
 
 def preset(name, tmp_path):
-    return compose([f"+exp={name}", f"data.output_dir={tmp_path / 'data'}", f"sample.output_dir={tmp_path / 'samples'}", "data.max_reject_fraction=1.0"])
+    return compose([f"+exp={name}", f"data.output_dir={tmp_path / 'data'}", f"sample.output_dir={tmp_path / 'samples'}",
+                    f"curate.output_dir={tmp_path / 'curated'}", "data.max_reject_fraction=1.0"])
 
 
 def test_ablation_presets_share_one_build(tmp_path, monkeypatch, qwen_tokenizer):
@@ -52,12 +53,12 @@ def test_ablation_presets_share_one_build(tmp_path, monkeypatch, qwen_tokenizer)
     assert len({config_hash(cfg) for cfg in configs.values()}) == 1  # ... one data config
     assert len({cfg.data.output_dir for cfg in configs.values()}) == 1
     teacher = ScriptedTeacher(teacher_reply)
-    first = build_mixture(configs["margin_7b"], teacher=teacher, show_progress=False)
+    first = curate_and_build(configs["margin_7b"], teacher)
     asked, manifest = len(teacher.prompts), (first / "build.json").read_bytes()
     stats = json.loads((first / "stats.json").read_text())
     assert asked > 0 and stats["kept"] > 0
     for name in ABLATIONS[1:]:
-        assert build_mixture(configs[name], teacher=teacher, show_progress=False) == first
+        assert build_mixture(configs[name], show_progress=False) == first
     assert len(teacher.prompts) == asked  # built once: no teacher call after the first
     assert (first / "build.json").read_bytes() == manifest
     base = config_hash(configs["margin_7b"])

@@ -14,9 +14,8 @@ import re
 import pytest
 
 from cj2.data.answers import extract_letter, extract_number, is_correct
-from cj2.data.build import build_mixture
-from cj2.data.curation import STYLE_AXES
-from tests.data.helpers import ScriptedTeacher, cot_judgment, data_cfg, read_jsonl, write_jsonl
+from cj2.sample.curation import STYLE_AXES
+from tests.data.helpers import ScriptedTeacher, cot_judgment, curate_and_build, data_cfg, read_jsonl, write_jsonl
 
 
 def user_text(messages):
@@ -49,7 +48,7 @@ def test_knowledge_kept_only_where_teacher_agrees_with_gold(tmp_path, qwen_token
     teacher = ScriptedTeacher(lambda messages, k: 'Checked.\n{"rationale": "ok", "correctness": "correct"}')
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"},
             "options": {"answer_type": "number"}}
-    out = build_mixture(data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048), teacher=teacher, show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048), teacher)
     samples = read_jsonl(out / "train.jsonl")
     kept = sorted(int(s["messages"][-1]["content"].split("What is ")[1].split(" +")[0]) for s in samples)
     assert kept == [1, 2, 4, 5, 7, 8, 10, 11]
@@ -68,8 +67,7 @@ def test_knowledge_answers_written_by_the_engine_when_missing(tmp_path, qwen_tok
         return json.dumps({"rationale": "r", "correctness": verdict})
 
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "options": {"answer_type": "letter"}, "fields": {"gold": "answer"}}
-    out = build_mixture(data_cfg(tmp_path / "out", {"mc": comp}, validation_fraction=0.0, seq_length=2048),
-                        teacher=ScriptedTeacher(reply), show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"mc": comp}, validation_fraction=0.0, seq_length=2048), ScriptedTeacher(reply))
     samples = read_jsonl(out / "train.jsonl")
     # Gold A for even i: the engine's "(A)" is correct; gold B for odd i: incorrect. The teacher
     # always says "correct" for "(A)", so it agrees only where gold is A.
@@ -85,8 +83,7 @@ def test_rejudge_splits_at_the_date_cutoff(tmp_path, qwen_tokenizer):
     path = write_jsonl(tmp_path / "public.jsonl", rows)
     teacher = ScriptedTeacher(lambda messages, k: cot_judgment("A", Reasoning="A is right"))
     comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "date", "options": {"judgment_format": "arena_hard"}}
-    out = build_mixture(data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048),
-                        teacher=teacher, show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048), teacher)
     by_question = {int(re.search(r"\bQ(\d)\b", s["messages"][-1]["content"]).group(1)): s for s in read_jsonl(out / "train.jsonl")}
     assert len(teacher.prompts) == 4  # only the outdated rows reach the teacher
     # Outdated rows: the teacher always says A, so only the A-labelled ones (0, 2) survive.
@@ -112,7 +109,7 @@ def test_rft_keeps_the_first_m_complete_matching_candidates(tmp_path, qwen_token
     comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": len(RFT_CANDIDATES)}}
     cfg = data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048)
     cfg.sample.accept_cap = accept_cap
-    out = build_mixture(cfg, teacher=ScriptedTeacher(lambda m, k: RFT_CANDIDATES[k]), show_progress=False)
+    out = curate_and_build(cfg, ScriptedTeacher(lambda m, k: RFT_CANDIDATES[k]))
     assert sorted(s["target"] for s in read_jsonl(out / "train.jsonl")) == sorted(RFT_CANDIDATES[k] for k in kept)
 
 
@@ -121,8 +118,7 @@ def test_a_row_whose_agreeing_judgments_are_all_incomplete_is_counted_by_reason(
     path = write_jsonl(tmp_path / "reward.jsonl", [{"question": f"Q{i}", "response_a": "a", "response_b": "b", "label": "B"} for i in range(2)])
     comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": 2}}
     replies = ['{"Choice": "Model B"}', cot_judgment("A")]
-    out = build_mixture(data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048),
-                        teacher=ScriptedTeacher(lambda m, k: replies[k]), show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048), ScriptedTeacher(lambda m, k: replies[k]))
     stats = json.loads((out / "stats.json").read_text())["components"]["r"]
     assert stats["kept"] == 0 and stats["rejected"] == {"cot_missing_keys": 2}
 
@@ -141,13 +137,36 @@ def test_chat_style_pairs_state_the_requirement(tmp_path, qwen_tokenizer):
         return cot_judgment(side, Reasoning="style")
 
     comp = {"kind": "chat_style", "role": "synthesize", "path": str(path)}
-    out = build_mixture(data_cfg(tmp_path / "out", {"style": comp}, validation_fraction=0.0, seq_length=2048),
-                        teacher=ScriptedTeacher(reply), show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"style": comp}, validation_fraction=0.0, seq_length=2048), ScriptedTeacher(reply))
     samples = read_jsonl(out / "train.jsonl")
     assert len(samples) == 10  # this teacher always follows the requirement, so every pair is kept
     assert {s["verdict"] for s in samples} == {"A", "B"}
     for s in samples:
         assert s["meta"]["template"] == "chat_style_pair" and "The user has a stated preference" in s["messages"][-1]["content"]
+
+
+def test_chat_style_pairs_are_exactly_position_balanced(tmp_path, qwen_tokenizer):
+    """Which style the user asks for is a coin; where the wanted response stands is the mixture's
+    position balance alone (data.swap_positions: one of each pair of rows swapped). Catches: the
+    requirement's coin deciding the position too (two independent coins: the A share drifts with
+    the draw)."""
+    path = write_jsonl(tmp_path / "prompts.jsonl", [{"question": f"Tell me about topic {i}."} for i in range(200)])
+
+    def reply(messages, k):
+        if messages[0]["role"] == "system":
+            return f"[{messages[0]['content']}] about {user_text(messages)}"
+        prompt = user_text(messages)
+        requirement = prompt.split("style of the answer: ")[1].split("\n")[0]
+        axis = next(a for a in STYLE_AXES if requirement in a[2:])
+        wanted = axis[0] if requirement == axis[2] else axis[1]
+        return cot_judgment("A" if f"[Model A's Response]\n[{wanted}]" in prompt else "B")
+
+    comp = {"kind": "chat_style", "role": "synthesize", "path": str(path)}
+    out = curate_and_build(data_cfg(tmp_path / "out", {"style": comp}, validation_fraction=0.0, seq_length=2048), ScriptedTeacher(reply))
+    stats = json.loads((out / "stats.json").read_text())["components"]["style"]
+    assert stats["kept"] == 200 and stats["verdicts"] == {"A": 100, "B": 100}
+    requirements = [s["messages"][-1]["content"].split("style of the answer: ")[1].split("\n")[0] for s in read_jsonl(out / "train.jsonl")]
+    assert len({r for r in requirements if any(r == a[2] for a in STYLE_AXES)}) > 0 and len({r for r in requirements if any(r == a[3] for a in STYLE_AXES)}) > 0
 
 
 @pytest.mark.slow
@@ -161,7 +180,7 @@ def test_real_hf_engine_plumbing(tmp_path, qwen_tokenizer):
     comp = {"kind": "pairwise", "role": "rft", "path": str(path), "options": {"teacher_n": 2}, "max_reject_fraction": 1.0}
     cfg = data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, seq_length=2048)
     cfg.sample.max_tokens = 8
-    out = build_mixture(cfg, teacher=engine, show_progress=False)
+    out = curate_and_build(cfg, engine)
     stats = json.loads((out / "stats.json").read_text())["components"]["r"]
     assert stats["rows_in"] == 3 and stats["kept"] + stats["rejected"].get("teacher_disagrees", 0) == 3
     assert engine.usage.completion_tokens > 0
@@ -179,7 +198,7 @@ def test_knowledge_letters_are_read_among_the_questions_options(tmp_path, qwen_t
         return json.dumps({"rationale": "checked", "correctness": "correct" if "Q0:" in user_text(messages) else "incorrect"})
 
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "letter"}}
-    out = build_mixture(data_cfg(tmp_path / "out", {"mc": comp}, validation_fraction=0.0, seq_length=2048), teacher=ScriptedTeacher(reply), show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"mc": comp}, validation_fraction=0.0, seq_length=2048), ScriptedTeacher(reply))
     kept = {re.search(r"\bQ(\d):", s["messages"][-1]["content"]).group(1): s["verdict"] for s in read_jsonl(out / "train.jsonl")}
     assert kept == {"0": "correct", "1": "incorrect"}
 
@@ -212,7 +231,7 @@ def test_knowledge_picks_among_several_answers_toward_the_correct_fraction(tmp_p
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"},
             "options": {"answer_type": "number", "responses_per_question": 3, "correct_fraction": fraction}}
     cfg = data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048, chunk_size=2)
-    out = build_mixture(cfg, teacher=ScriptedTeacher(_knowledge_answer), show_progress=False)
+    out = curate_and_build(cfg, ScriptedTeacher(_knowledge_answer))
     samples = {int(re.search(r"What is (\d+) \+", s["messages"][-1]["content"]).group(1)): s for s in read_jsonl(out / "train.jsonl")}
     assert {i: s["verdict"] for i, s in samples.items()} == verdicts
     assert re.search(r"\[Response\]\n(.*)\n", samples[3]["messages"][-1]["content"]).group(1) in third
@@ -225,4 +244,4 @@ def test_knowledge_options_out_of_range_are_refused(tmp_path):
     path = write_jsonl(tmp_path / "gsm.jsonl", [{"question": "What is 1 + 1?", "answer": "#### 2"}])
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "number", "correct_fraction": 1.5}}
     with pytest.raises(ValueError, match=r"data\.components\.gsm\.options\.correct_fraction: must be in \[0, 1\]"):
-        build_mixture(data_cfg(tmp_path / "out", {"gsm": comp}), teacher=ScriptedTeacher(_knowledge_answer), show_progress=False)
+        curate_and_build(data_cfg(tmp_path / "out", {"gsm": comp}), ScriptedTeacher(_knowledge_answer))

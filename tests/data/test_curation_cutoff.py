@@ -13,14 +13,13 @@ from datetime import date
 import pytest
 
 from cj2.config.validate import problems_of
-from cj2.data.build import build_mixture
-from cj2.data.curation import parse_date
-from tests.data.helpers import cot_judgment, data_cfg, read_jsonl, write_jsonl
+from cj2.data.dates import parse_date
+from tests.data.helpers import cot_judgment, curate_and_build, data_cfg, read_jsonl, write_jsonl
 from tests.data.test_curation import ScriptedTeacher, user_text
 
 
 def test_a_row_dated_on_the_cutoff_is_retemplated_not_rejudged(tmp_path, qwen_tokenizer):
-    """Catches: the cut-off compared with > instead of >= (cj2/data/curation.py Curator._recent):
+    """Catches: the cut-off compared with > instead of >= (cj2/sample/curation.py Curator._recent):
     rows from the cut-off day itself would go to the teacher as if outdated."""
     dates = {0: "2024-09-30", 1: "2024-10-01", 2: "2024-10-01T08:30:00", 3: "2024-10-02"}
     rows = [{"question": f"Q{i}", "response_a": f"first {i}", "response_b": f"second {i}", "label": "A", "date": date,
@@ -29,7 +28,7 @@ def test_a_row_dated_on_the_cutoff_is_retemplated_not_rejudged(tmp_path, qwen_to
     teacher = ScriptedTeacher(lambda messages, k: cot_judgment("A", Reasoning="A is right"))
     comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "date", "options": {"judgment_format": "arena_hard"}}
     cfg = data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048, date_cutoff="2024-10-01")
-    out = build_mixture(cfg, teacher=teacher, show_progress=False)
+    out = curate_and_build(cfg, teacher)
     asked = sorted(int(re.search(r"\bQ(\d)\b", user_text(p)).group(1)) for p in teacher.prompts)
     assert asked == [0]  # only the row dated before the cut-off is re-judged
     samples = {int(re.search(r"\bQ(\d)\b", s["messages"][-1]["content"]).group(1)): s for s in read_jsonl(out / "train.jsonl")}
@@ -53,7 +52,7 @@ def test_knowledge_keeps_the_teachers_incorrect_judgments(tmp_path, qwen_tokeniz
         return json.dumps({"rationale": "checked", "correctness": "correct" if says_correct else "incorrect"})
 
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "number"}}
-    out = build_mixture(data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048), teacher=ScriptedTeacher(teacher_reply), show_progress=False)
+    out = curate_and_build(data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048), ScriptedTeacher(teacher_reply))
     kept = {int(re.search(r"What is (\d+) \+", s["messages"][-1]["content"]).group(1)): s["verdict"] for s in read_jsonl(out / "train.jsonl")}
     assert kept == {1: "incorrect", 2: "correct", 3: "incorrect", 4: "correct"}
     assert {q["row"] for q in read_jsonl(out / "quarantine.jsonl")} == {5, 6}
@@ -87,7 +86,7 @@ def test_dates_in_other_forms_are_compared_as_dates_and_unreadable_ones_quaranti
     comp = {"kind": "pairwise", "role": "rejudge", "path": str(path), "date_field": "when", "options": {"judgment_format": "arena_hard"},
             "max_reject_fraction": 0.5}
     cfg = data_cfg(tmp_path / "out", {"public": comp}, validation_fraction=0.0, swap_positions="none", seq_length=2048, date_cutoff="2024-10-01")
-    out = build_mixture(cfg, teacher=teacher, show_progress=False)
+    out = curate_and_build(cfg, teacher)
     asked = sorted(int(re.search(r"\bQ(\d)\b", user_text(p)).group(1)) for p in teacher.prompts)
     assert asked == [0, 1, 2]  # every form of 2024-01-05 is before the cut-off
     kept = {int(re.search(r"\bQ(\d)\b", s["messages"][-1]["content"]).group(1)): s["meta"]["template"] for s in read_jsonl(out / "train.jsonl")}
@@ -108,4 +107,4 @@ def test_a_cutoff_that_is_not_a_day_is_a_config_error(tmp_path):
     cfg = data_cfg(tmp_path / "out", {"public": comp}, date_cutoff="2024-02-30")
     assert [p.key for p in problems_of(cfg) if p.key.startswith("data.")] == ["data.date_cutoff"]
     with pytest.raises(ValueError, match=r"data\.date_cutoff: '2024-02-30' is not a YYYY-MM-DD date"):
-        build_mixture(cfg, teacher=ScriptedTeacher(lambda messages, k: cot_judgment("A")), show_progress=False)
+        curate_and_build(cfg, ScriptedTeacher(lambda messages, k: cot_judgment("A")))

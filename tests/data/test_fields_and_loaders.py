@@ -165,5 +165,5 @@ def test_a_hub_recipe_reads_its_pinned_revision_and_configuration(monkeypatch):
     component = OmegaConf.structured(DataComponentConfig(kind="knowledge", hub_name="openai/gsm8k", hub_config="main", hub_revision="e53f048", split="train",
                                                          fields={"gold": "answer"}, options={"answer_type": "number"}))
     examples = list(load_examples(component, "gsm8k"))
-    assert calls == [(("openai/gsm8k", "main"), {"split": "train", "revision": "e53f048", "streaming": True})]
+    assert calls == [(("openai/gsm8k", "main"), {"data_dir": None, "split": "train", "revision": "e53f048", "streaming": True})]
     assert len(examples) == 1 and examples[0].meta["file"] == "hub:openai/gsm8k/main@e53f048/train"

@@ -14,9 +14,8 @@ import pytest
 
 from cj2.cluster.pipeline import STAGES, validate_stages
 from cj2.config import ConfigError, compose, finalize
-from cj2.data.build import build_mixture
 from cj2.sample.job import sample_and_summarize
-from tests.data.helpers import ScriptedTeacher, write_jsonl
+from tests.data.helpers import ScriptedTeacher, curate_and_build, write_jsonl
 from tests.data.test_build_sharing import cj2_inputs, teacher_reply
 from tests.sample.test_position_balance import OracleEngine, chosen_first_rows
 
@@ -32,7 +31,7 @@ def paper_run(tmp_path, monkeypatch):
     monkeypatch.setenv("CJ2_DATA", str(data))
     monkeypatch.setenv("CJ2_MODELS", str(models))
     overrides = ["+exp=margin_7b", f"run_dir={tmp_path / 'run'}", f"sample.output_dir={tmp_path / 'samples'}", f"data.output_dir={tmp_path / 'data'}",
-                 f"sample.model={models / 'Qwen2.5-7B-Instruct'}", "sample.n=2", "sample.progress=false", "data.max_reject_fraction=1.0"]
+                 f"curate.output_dir={tmp_path / 'curated'}", f"sample.model={models / 'Qwen2.5-7B-Instruct'}", "sample.n=2", "sample.progress=false", "data.max_reject_fraction=1.0"]
     return finalize(compose(overrides)), tmp_path
 
 
@@ -63,6 +62,15 @@ def test_the_build_consumes_what_sampling_accepted(paper_run, qwen_tokenizer):
     cfg, tmp_path = paper_run
     summary = sample_and_summarize(cfg.sample, OracleEngine)
     assert summary["training_samples"] == 40  # accept_cap=1: one accepted judgment per item
-    out = build_mixture(cfg, teacher=ScriptedTeacher(teacher_reply), show_progress=False)
+    out = curate_and_build(cfg, ScriptedTeacher(teacher_reply))
     rft = json.loads((out / "stats.json").read_text())["components"]["rft"]
     assert rft["kept"] == 40 and rft["verdicts"] == {"A": 20, "B": 20}
+
+
+def test_curation_is_a_stage_only_for_a_mixture_with_a_teacher_role(paper_run):
+    """Catches: a curate job submitted for a mixture no teacher touches (it would fail: nothing to curate)."""
+    from cj2.cluster.pipeline import needed
+
+    cfg, _ = paper_run
+    assert [name for name, _ in needed(cfg, STAGES)] == ["sample", "curate", "build_data", "train", "eval"]
+    assert [name for name, _ in needed(compose(["data=demo"]), STAGES)] == ["sample", "build_data", "train", "eval"]

@@ -265,12 +265,11 @@ def teacher_reply(messages, k):
 def test_whole_mixture_builds_offline_from_the_fixtures(tmp_path, qwen_tokenizer):
     """Catches: a recipe that loads but cannot be curated, rendered and packed (a wrong kind/role/template
     combination), and a build that loses rows (rows in != kept + rejected per component)."""
-    from cj2.data.build import build_mixture
-    from tests.data.helpers import ScriptedTeacher
+    from tests.data.helpers import ScriptedTeacher, curate_and_build
 
-    overrides = ["data=cj2_public", f"data.output_dir={tmp_path / 'data'}", "data.max_reject_fraction=1.0", "data.seq_length=4096"]
+    overrides = ["data=cj2_public", f"data.output_dir={tmp_path / 'data'}", f"curate.output_dir={tmp_path / 'curated'}", "data.max_reject_fraction=1.0", "data.seq_length=4096"]
     overrides += [f"data.components.{name}.path={fixture(name)}" for name in recipes()]
-    out = build_mixture(compose(overrides), teacher=ScriptedTeacher(teacher_reply), show_progress=False)
+    out = curate_and_build(compose(overrides), ScriptedTeacher(teacher_reply))
     stats = json.loads((out / "stats.json").read_text())
     assert set(stats["components"]) == set(recipes())
     for name, comp in stats["components"].items():

@@ -32,6 +32,12 @@ EXPECTED = {
          (3, "What is 0.1 + 0.2 in floating point?", ["About 0.30000000000000004.", "0.30000000000000004 in IEEE 754 doubles."], "tie")],
         {4: "missing_field"},
     ),
+    "helpsteer2": (
+        [(1, "Explain photosynthesis in one sentence.", ["Plants turn light, water and CO2 into sugar and oxygen.", "It is a plant thing."], "A"),
+         (2, "Translate 'thank you' into French.", ["Gracias.", "Merci."], "B"),
+         (4, "What is 7 x 8?", ["56.", "7 x 8 = 56."], "tie")],
+        {3: "not_selected", 5: "empty_response"},  # row 3 is a validation row of the same file
+    ),
     "ultrafeedback": (
         [(1, "List three primes.", ["2, 3 and 5.", "1, 2 and 3."], "A"),
          (2, "Capital of Japan?", ["Tokyo.", "Kyoto."], "A")],

@@ -1,7 +1,7 @@
 """Evaluation through a real OpenAI-compatible server (`transformers serve`, started through
 slurm/teacher_server.sbatch), killed with SIGKILL mid-run and resumed.
 
-The judged requests are committed through cj2.sample.shard_store as they complete; the rerun
+The judged requests are committed through cj2.utils.shard_store as they complete; the rerun
 must judge exactly the requests the killed run had not stored, and end with the same predictions
 and the same result file as an uninterrupted run.
 """

@@ -85,3 +85,44 @@ def test_rewardbench_sections_weighted_by_size_then_averaged():
 
 def test_official_math_prm_is_upweighted_to_the_code_subsets():
     assert OFFICIAL_COUNTS["math-prm"] == sum(OFFICIAL_COUNTS[f"hep-{lang}"] for lang in ("cpp", "go", "java", "js", "python", "rust"))
+
+
+# allenai/reward-bench rewardbench/constants.py EXAMPLE_COUNTS (commit a32e272), as published: the
+# xstest pair is 250 / 154 there (the files hold 154 should-refuse and 250 should-respond rows),
+# math-prm 984. The official score reproduces these weights, not the file's sizes.
+PUBLISHED_EXAMPLE_COUNTS = {
+    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28, "mt-bench-med": 40,
+    "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100, "refusals-offensive": 100, "llmbar-natural": 100,
+    "llmbar-adver-neighbor": 134, "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
+    "xstest-should-refuse": 250, "xstest-should-respond": 154, "donotanswer": 136,
+    "hep-cpp": 164, "hep-go": 164, "hep-java": 164, "hep-js": 164, "hep-python": 164, "hep-rust": 164,
+}  # fmt: skip
+
+
+def test_official_score_weights_every_subset_by_reward_benchs_published_count():
+    """Every subset a different accuracy, so every weight moves the score; expected by hand from the
+    published table. Catches: any official count off by one (the mutation run's survivors:
+    alpacaeval-hard 96, llmbar-adver-neighbor 133/135, GPTInst 93, GPTOut 46), a subset filed in
+    the wrong section, and an empty input scoring 1.0 instead of 0.0."""
+    accuracy = {subset: 10.0 + 3.0 * i for i, subset in enumerate(PUBLISHED_EXAMPLE_COUNTS)}
+    sections = {
+        "Chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
+        "Chat Hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst", "llmbar-adver-GPTOut", "llmbar-adver-manual"),
+        "Safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond", "donotanswer"),
+        "Reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
+    }
+    expected = {name: sum(accuracy[s] * PUBLISHED_EXAMPLE_COUNTS[s] for s in subsets) / sum(PUBLISHED_EXAMPLE_COUNTS[s] for s in subsets)
+                for name, subsets in sections.items()}
+    got = rewardbench_score(accuracy, OFFICIAL_COUNTS)
+    assert got["sections"] == pytest.approx(expected, abs=1e-9)
+    assert got["score"] == pytest.approx(sum(expected.values()) / 4, abs=1e-9)
+    assert rewardbench_score({}, OFFICIAL_COUNTS) == {"sections": {}, "score": 0.0}
+
+
+def test_a_section_of_one_item_counts_and_a_section_weighing_nothing_is_left_out():
+    """Observed weights are item counts: one item is a section; a section whose subsets weigh 0 has
+    no score (not a division by zero). Catches: the guard `total_weight > 0` as `> 1` (one-item
+    sections dropped), `>= 0` / `> -1` / `present or ...` (ZeroDivisionError). `!= 0` is equivalent
+    (counts are never negative)."""
+    got = rewardbench_score({"alpacaeval-easy": 80.0, "refusals-dangerous": 50.0}, {"alpacaeval-easy": 1, "refusals-dangerous": 0})
+    assert got == {"sections": {"Chat": 80.0}, "score": 80.0}

@@ -12,8 +12,8 @@ from cj2.sample.acceptance import judge_candidates
 from cj2.sample.items import Item
 from cj2.sample.records import item_record
 from cj2.sample.runner import shard_stats
-from cj2.sample.shard_store import ShardOrderError, ShardStore
 from cj2.sample.summary import ShardsPending, summarize
+from cj2.utils.shard_store import ShardOrderError, ShardStore
 from tests.sample.test_acceptance import judgment
 
 SAMPLING = {"engine": "hf", "model": "m", "template": "cj2_cot", "verdict_format": "cj2_cot", "n": 4, "temperature": 1.0, "top_p": 0.95, "max_tokens": 64, "base_seed": 1, "seed": 9}

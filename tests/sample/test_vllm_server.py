@@ -69,7 +69,7 @@ def test_sampling_job_through_a_server_address_file(vllm_server, sample_input, t
     s = cfg.sample
     for r in records:
         assert [c["index"] for c in r["candidates"]] == list(range(8))
-        assert r["sampling"] == {"engine": "openai", "model": vllm_server["model"], "template": s.template, "verdict_format": s.verdict_format, "n": 8, "temperature": s.temperature, "top_p": s.top_p, "max_tokens": 8, "base_seed": s.seed, "seed": item_seed(s.seed, r["id"])}
+        assert r["sampling"] == {"engine": "openai", "model": vllm_server["model"], "template": s.template, "verdict_format": s.verdict_format, "n": 8, "choices": [], "temperature": s.temperature, "top_p": s.top_p, "max_tokens": 8, "base_seed": s.seed, "seed": item_seed(s.seed, r["id"])}
         for c in r["candidates"]:
             verdict = parse(s.verdict_format, c["text"])
             assert (c["parsed"], c["verdict"]) == (verdict.ok, verdict.label if verdict.ok else None)

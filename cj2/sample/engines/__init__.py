@@ -26,15 +26,21 @@ ENGINES = {
     "hf": "cj2.sample.engines.hf:HFEngine",
     "openai": "cj2.sample.engines.openai_server:OpenAIEngine",
     "megatron": "cj2.sample.engines.megatron_tp:MegatronEngine",
+    "rule": "cj2.sample.engines.rule_teacher:RuleTeacher",
 }
 
 
+def is_known(kind: str) -> bool:
+    """A registered engine, or ``module:Class`` naming one of the user's own (the same protocol)."""
+    return kind in ENGINES or ":" in kind
+
+
 def build_engine(kind: str, **options: Any) -> Engine:
-    """An engine of ``kind`` (hf | openai | megatron); ``options`` go to its constructor."""
-    if kind not in ENGINES:
-        raise ValueError(f"unknown sampling engine {kind!r}; known: {', '.join(ENGINES)}")
-    module, name = ENGINES[kind].split(":")
+    """An engine of ``kind`` (a key of ENGINES, or ``module:Class``); ``options`` go to its constructor."""
+    if not is_known(kind):
+        raise ValueError(f"unknown sampling engine {kind!r}; known: {', '.join(ENGINES)} (or module:Class)")
+    module, name = ENGINES.get(kind, kind).split(":")
     return getattr(importlib.import_module(module), name)(**options)
 
 
-__all__ = ["ENGINES", "Engine", "Usage", "build_engine", "seeds_for"]
+__all__ = ["ENGINES", "Engine", "Usage", "build_engine", "is_known", "seeds_for"]

@@ -6,6 +6,10 @@ copied ``n`` times, and ``generate`` decodes the ``n`` candidates together from 
 a time on purpose: batching different prompts pads them and shares one random stream, so an
 item's candidates would depend on which other items were in its batch, and a resumed shard
 would not reproduce an uninterrupted run.
+
+``choices`` constrains decoding: every candidate is exactly one of those strings (e.g. a short
+verdict format's ``[[A]]`` / ``[[B]]``). A small teacher that cannot yet write a parseable verdict
+on its own then still yields candidates the acceptance check can read, right or wrong.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from cj2.sample.engines.hf_loading import load_causal_lm
 
 
 class HFEngine:
-    def __init__(self, model: str, gguf_file: str | None = None, device: str = "auto", dtype: str | None = None):
+    def __init__(self, model: str, gguf_file: str | None = None, device: str = "auto", dtype: str | None = None, choices: list[str] | None = None):
         if device == "auto":
             import torch
 
@@ -23,6 +27,8 @@ class HFEngine:
         self.model, self.tokenizer = load_causal_lm(model, gguf_file=gguf_file, device=device, dtype=dtype)
         self.device = device
         self.stop_ids = self._stop_ids()
+        # Each choice as the tokenizer spells it on its own: the canonical ids, so the decoded text is the choice.
+        self.choice_ids = [self.tokenizer(c, add_special_tokens=False).input_ids for c in choices] if choices else None
         self.usage = Usage()
 
     def _stop_ids(self) -> list[int]:
@@ -61,6 +67,7 @@ class HFEngine:
                 cache=cache,
                 max_new_tokens=max_tokens,
                 pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0],
+                prefix_allowed_tokens_fn=self._choice_constraint(ids.shape[1]) if self.choice_ids else None,
                 **sampling,
             )
         texts = []
@@ -71,6 +78,20 @@ class HFEngine:
         self.usage.prompt_tokens += ids.shape[1]
         self.usage.requests += 1
         return texts
+
+    def _choice_constraint(self, prompt_len: int):
+        """transformers' ``prefix_allowed_tokens_fn``: the tokens that continue some choice after what
+        was generated so far; a completed choice may only stop."""
+
+        def allowed(batch_id, input_ids) -> list[int]:
+            done = input_ids[prompt_len:].tolist()
+            n = len(done)
+            tokens = {ids[n] for ids in self.choice_ids if len(ids) > n and ids[:n] == done}
+            if any(ids == done for ids in self.choice_ids):
+                tokens.update(self.stop_ids)
+            return sorted(tokens) or self.stop_ids
+
+        return allowed
 
     def _until_stop(self, tokens: list[int]) -> list[int]:
         """The generated tokens up to and including the first stop token (the rest is padding)."""

@@ -1,4 +1,8 @@
-"""Teacher curation and synthesis (method.md section 3), run in the build's main process.
+"""Teacher curation and synthesis (method.md section 3): what the curation stage asks the teacher.
+
+The curation stage (:mod:`cj2.sample.curate`) feeds each shard's rows through a :class:`Curator`
+chunk by chunk and commits what comes back; the data build reads the committed rows and never
+calls a teacher.
 
 Every step asks a teacher through the sampling engines' ``generate`` interface and keeps a
 judgment only when its verdict is the known answer:
@@ -23,19 +27,18 @@ with the incompleteness reason instead of ``teacher_disagrees``.
   that meets it.
 
 Rows come in and go out chunk by chunk, in order; a curated row carries its oriented examples
-with their judgments (``meta.variants``) so the workers only render and count tokens.
+with their judgments (``meta.variants``) so the build's workers only render and count tokens.
+The knowledge picks steer a running share: :meth:`Curator.restore` sets it from committed rows,
+so a resumed shard picks as an uninterrupted one would.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 
 from cj2.data.answers import is_correct, option_letters
+from cj2.data.dates import DATE_FORMATS, cutoff_date, parse_date
 from cj2.data.judgment_check import incomplete_reason
 from cj2.data.positions import orient, seeded_unit
 from cj2.data.records import JudgeExample, RejectedRow
@@ -57,67 +60,6 @@ STYLE_AXES = [
 ]
 
 
-_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?)?"
-_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME)
-_YEAR_LAST = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})" + _TIME)
-_MONTH_NAME_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y")
-DATE_FORMATS = "ISO 8601, YYYY/MM/DD, DD/MM/YYYY or MM/DD/YYYY where the day is over 12, 'Jan 5, 2024', '5 January 2024', or a Unix timestamp"
-
-
-def parse_date(value) -> date | None:
-    """The calendar day ``value`` names, or None when it names none (or names it ambiguously).
-
-    A Unix timestamp (seconds, or milliseconds from 1e11 on) is read in UTC; other forms give the
-    day as written, whatever their time zone.
-    """
-    text = " ".join(str(value).split())
-    if re.fullmatch(r"\d{9,13}(?:\.\d+)?", text):
-        seconds = float(text)
-        return datetime.fromtimestamp(seconds / 1000 if seconds >= 1e11 else seconds, tz=UTC).date()
-    try:
-        return datetime.fromisoformat(text).date()
-    except ValueError:
-        pass
-    try:
-        if m := _YEAR_FIRST.fullmatch(text):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _YEAR_LAST.fullmatch(text):
-            first, second, year = int(m[1]), int(m[2]), int(m[3])
-            if first <= 12 and second <= 12 and first != second:
-                return None  # 01/05/2024: January 5 in the US, 1 May elsewhere; guessing would misfile it
-            day, month = (first, second) if first > 12 else (second, first)
-            return date(year, month, day)
-    except ValueError:  # 2024/02/30
-        return None
-    bare = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text.replace(",", " ").replace(".", " "))
-    for fmt in _MONTH_NAME_FORMATS:
-        try:
-            return datetime.strptime(" ".join(bare.split()), fmt).date()
-        except ValueError:
-            continue
-    try:  # RFC 2822, as mail and HTTP headers write it: "Fri, 05 Jan 2024 10:00:00 +0000"
-        return parsedate_to_datetime(text).date()
-    except (TypeError, ValueError):
-        return None
-
-
-def cutoff_date(value) -> date:
-    """``data.date_cutoff`` as a date: a real day written YYYY-MM-DD, else a clear error."""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
-            return date.fromisoformat(str(value))
-    except ValueError:  # 2024-02-30
-        pass
-    raise ValueError(f"data.date_cutoff: {value!r} is not a YYYY-MM-DD date (e.g. 2024-10-01)")
-
-
-def teacher_from_config(cfg):
-    from cj2.sample.engines import build_engine
-    from cj2.sample.job import engine_options
-
-    return build_engine(cfg.sample.engine, **engine_options(cfg))
-
-
 class Curator:
     def __init__(self, cfg, name: str, component, engine):
         self.cfg, self.component_name, self.component, self.engine = cfg, name, component, engine
@@ -133,9 +75,14 @@ class Curator:
             raise ValueError(f"{key}.responses_per_question: must be >= 1, got {self.responses_per_question}")
         if self.correct_fraction is not None and not 0 <= float(self.correct_fraction) <= 1:
             raise ValueError(f"{key}.correct_fraction: must be in [0, 1] (or null), got {self.correct_fraction}")
-        self.picked = self.picked_correct = 0  # knowledge answers picked so far, over the whole component
+        self.picked = self.picked_correct = 0  # knowledge answers picked so far, over the whole shard
+        self.picks: dict[int, bool] = {}  # the last chunk's picks: row index -> the picked answer is correct
         if component.role == "rejudge":
             self.cutoff = cutoff_date(cfg.data.date_cutoff)
+
+    def restore(self, picks: list[bool]) -> None:
+        """Resume the running share of correct knowledge answers from the picks already committed."""
+        self.picked, self.picked_correct = len(picks), sum(picks)
 
     def _where(self, example: JudgeExample) -> tuple[str, int]:
         return str(example.meta.get("file", self.component_name)), int(example.meta.get("row", 0))
@@ -207,11 +154,13 @@ class Curator:
             answers = self._generate(prompts, [ex.id for _, ex in missing], self.responses_per_question, "answer")
             written = {i: a for (i, _), a in zip(missing, answers, strict=True)}
         out = []
+        self.picks = {}
         for i, ex in rows:
             gold = ex.meta["gold"]
             letters = option_letters(ex.question, gold, self.choices)  # read only by letter answers
             graded = [(r, is_correct(r, gold, self.answer_type, letters)) for r in (ex.responses or written[i])]
             response, correct = self._pick(ex, graded)
+            self.picks[i] = correct
             out.append((i, replace(ex, responses=[response], label="correct" if correct else "incorrect")))
         return out
 
@@ -223,12 +172,18 @@ class Curator:
         out = []
         for (i, ex), axis in zip(rows, axes, strict=True):
             first, second = next(responses)[0], next(responses)[0]
+            # A coin picks the style asked for; the wanted response is put first and the mixture's
+            # position balance (orient, one of each pair of rows swapped) alone decides where it
+            # stands. A second coin for the position drifted the A share (105 of 200).
             wants_first = seeded_unit(self.seed, "requirement", ex.id) < 0.5
-            out.append((i, replace(ex, responses=[first, second], label="A" if wants_first else "B",
-                                   meta=dict(ex.meta, requirement=axis[2] if wants_first else axis[3]))))
+            wanted, other = (first, second) if wants_first else (second, first)
+            out.append((i, replace(ex, responses=[wanted, other], label="A", meta=dict(ex.meta, requirement=axis[2] if wants_first else axis[3]))))
         return out
 
     def chunk(self, items: list) -> list:
+        """``items`` (index, JudgeExample or RejectedRow) curated: each example becomes its judged form
+        (or a rejection); rejections pass through."""
+        self.picks = {}
         rows = [(i, r) for i, r in items if not isinstance(r, RejectedRow)]
         role, kind = self.component.role, self.component.kind
         template = self.component.template
@@ -250,10 +205,3 @@ class Curator:
         else:
             raise ValueError(f"component {self.component_name!r}: role synthesize needs kind knowledge or chat_style, not {kind!r}")
         return [(i, r if isinstance(r, RejectedRow) else judged[i]) for i, r in items]
-
-
-def curate_chunks(cfg, component, spec, chunks: Iterator, teacher=None) -> Iterator:
-    """The chunks with every row curated by the teacher (built from ``cfg.sample`` unless given)."""
-    curator = Curator(cfg, spec.name, component, teacher if teacher is not None else teacher_from_config(cfg))
-    for chunk_spec, items in chunks:
-        yield chunk_spec, curator.chunk(items)
