@@ -9,7 +9,7 @@
 6. write the report and plots.
 
 Each model's calls of a step are one stored stage (:mod:`cj2.benchmark.calls`) under
-``{output_dir}/work/``; a rerun of a killed build makes only the calls no stage holds, and one
+``{output_dir}/calls/``; a rerun of a killed build makes only the calls no stage holds, and one
 model's engine is loaded at a time.
 """
 
@@ -112,7 +112,7 @@ def build(bench, factory: EngineFactory = build_engine_for) -> dict[str, Any]:
     check_settings(bench, models)
     parse = parser_for(bench.judge_parser)
     out = Path(bench.output_dir)
-    work = out / "work"
+    work = out / "calls"
     stats = CallStats()
     call = Caller(bench, factory, stats)
     judge_decoding = Decoding(bench.judge_temperature, 1.0, bench.judge_max_tokens, bench.seed)

@@ -67,4 +67,4 @@ def test_three_kills_resume_to_the_uninterrupted_build_exactly_once(repo_root, p
     calls = calls_log.read_text().splitlines()
     assert Counter(calls) == Counter(reference_calls)  # every call once: none repeated, none lost
     assert read_outputs(out) == read_outputs(tmp_path / "reference")
-    assert not list((out / "work").rglob("parts")) and not list((out / "work").rglob("*.tmp"))
+    assert not list((out / "calls").rglob("parts")) and not list((out / "calls").rglob("*.tmp"))

@@ -42,7 +42,7 @@ def test_every_eval_config_names_its_data():
     # Training data beside a benchmark's test set, and names that only look alike:
     ("/d/pandalm/train.json", None, None),
     ("/d/auto-j/data/training/pairwise_traindata.jsonl", None, None),
-    ("/d/rmb/work/data/train.jsonl", None, None),  # a folder called rmb further up
+    ("/d/rmb/mine/data/train.jsonl", None, None),  # a folder called rmb further up
     (None, "NCSOFT/offsetbias", None),
     (None, "HuggingFaceH4/ultrafeedback_binarized", None),
 ])
