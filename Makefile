@@ -49,11 +49,8 @@ MINI := $(or $(CJ2_MINI_ABLATION),outputs/mini_ablation)
 mini-ablation: venv
 	$(PY) -m cj2.models.bundled_smollm2
 	$(PY) -m cj2.data.verifiable_pairs --out $(MINI)/pairs --train-per-family 8 --heldout-per-family 4
-	$(PY) launch/sample.py +exp=mini_ablation cluster=local
-	for seed in 1 2; do $(PY) launch/build_data.py +exp=mini_ablation cluster=local seed=$$seed || exit 1; done
-	$(PY) launch/train.py --multirun +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2
-	# One thread per generation process: on a busy 2-core machine two threads mostly wait on each other.
-	OMP_NUM_THREADS=1 $(PY) -m cj2.eval.ablation run +exp=mini_ablation --sweep $(MINI)/sweep --out $(MINI)/eval
+	# Rule teacher -> one build per seed -> 8 trainings -> every judge on 4 sets -> table (docs/mini_ablation.md).
+	$(PY) launch/cluster.py pipeline +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2 --wait
 
 test: venv vllm-venv
 	$(PY) -m pytest tests --durations=15
@@ -64,8 +61,10 @@ test-fast: venv
 # Mutation testing (bench/mutate.py with cosmic-ray; docs/testing.md): hours on 2 cores, so never
 # part of `make test`. One worker, niced; MUTATE_GROUPS="config verdicts" limits it to some groups.
 MUTATE_GROUPS ?=
+# MUTATE_SAMPLE=60: a seeded random sample of 60 mutants per module (a 95% interval in the report).
+MUTATE_SAMPLE ?= 0
 mutate: venv
-	nice -n 19 $(PY) bench/mutate.py $(if $(MUTATE_GROUPS),--groups $(MUTATE_GROUPS))
+	nice -n 19 $(PY) bench/mutate.py --sample $(MUTATE_SAMPLE) $(if $(MUTATE_GROUPS),--groups $(MUTATE_GROUPS))
 
 lint: venv
 	$(VENV)/bin/ruff check cj2 launch tests bench

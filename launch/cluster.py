@@ -4,6 +4,11 @@
   python launch/cluster.py logs    RUN_DIR [--job ID] [--lines N]
   python launch/cluster.py cancel  RUN_DIR
   python launch/cluster.py pipeline +exp=margin_7b cluster=slurm [--stages sample,curate,build_data,train,eval]
+  python launch/cluster.py pipeline +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2
+
+Overrides with several values sweep, as ``--multirun`` does: every point's chain, shared builds once,
+each point's judge evaluated on ``compare.sets``, then one comparison table (cj2.cluster.sweep_pipeline).
+Rerunning the same command resumes: complete work is skipped, the rest picks up where it stopped.
 """
 
 import argparse
@@ -19,13 +24,14 @@ def main(argv=None) -> int:
     logs.add_argument("run_dir")
     logs.add_argument("--job", default=None, help="one job id (default: every job of the run)")
     logs.add_argument("--lines", type=int, default=40)
-    pipe = sub.add_parser("pipeline", help="submit sampling -> curation -> data -> training -> evaluation with afterok")
-    pipe.add_argument("--stages", default="sample,curate,build_data,train,eval")
+    pipe = sub.add_parser("pipeline", help="submit sampling -> curation -> data -> training -> evaluation [-> comparison] with afterok")
+    pipe.add_argument("--stages", default="sample,curate,build_data,train,eval,compare")
+    pipe.add_argument("--wait", action="store_true", help="block until the last stage ends; exit 1 unless every job completed")
     pipe.add_argument("overrides", nargs="*", help="Hydra overrides, as for launch/train.py")
     args = parser.parse_args(argv)
 
     if args.command == "pipeline":
-        return pipeline(args.overrides, args.stages.split(","))
+        return pipeline(args.overrides, args.stages.split(","), args.wait)
     from cj2.cluster import status
 
     if args.command == "status":
@@ -38,8 +44,9 @@ def main(argv=None) -> int:
     return 0
 
 
-def pipeline(overrides, stages) -> int:
+def pipeline(overrides, stages, wait: bool = False) -> int:
     from cj2.cluster.pipeline import STAGES, submit_pipeline
+    from cj2.cluster.sweep_pipeline import split_sweep, submit_sweep
     from cj2.config import ConfigError, compose, finalize
 
     known = dict(STAGES)
@@ -47,16 +54,38 @@ def pipeline(overrides, stages) -> int:
     if unknown:
         print(f"unknown stage(s) {unknown}; known: {', '.join(known)}", file=sys.stderr)
         return 2
-    cfg = finalize(compose(overrides))
+    fixed, _, swept = split_sweep(overrides)
+    cfg = finalize(compose(fixed))
     if cfg.cluster.kind != "slurm":
         print("the pipeline submits SLURM jobs: add cluster=slurm (or cluster=slurm_local)", file=sys.stderr)
         return 2
+    chosen = [(s, known[s]) for s in stages]
     try:
-        submit_pipeline(cfg, [(s, known[s]) for s in stages])
+        jobs = submit_sweep(overrides, chosen) if swept else submit_pipeline(cfg, chosen)
     except ConfigError as e:
         print(f"cj2 pipeline: nothing submitted: {e}", file=sys.stderr)
         return 2
-    return 0
+    return wait_for(jobs, cfg.run_dir) if wait else 0
+
+
+def wait_for(jobs: dict, run_dir: str) -> int:
+    """Block until the last submitted stage ends (a failed stage cancels the ones after it), then print every job's state.
+    Exit 0 only when every job of the last stage returned its result."""
+    from cj2.cluster import status
+
+    last = next((js for js in reversed(list(jobs.values())) if js), [])
+    if last:
+        print(f"waiting for the last stage ({len(last)} job(s)); progress: python launch/cluster.py status {run_dir}", flush=True)
+    failed = []
+    for job in last:
+        try:
+            job.result()  # the job's own outcome: its state in sacct can lag behind its result file
+        except Exception as e:  # submitit: failed, cancelled (never ran) or no result
+            failed.append(f"job {job.job_id}: {str(e).splitlines()[0]}")
+    print(status.format_status(status.status(run_dir)))
+    for line in failed:
+        print(line, file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -64,10 +64,11 @@ def sbatch_parameters(task: str, cfg: DictConfig, name: str, dependency: str | N
     return params
 
 
-def executor(task: str, cfg: DictConfig, dependency: str | None = None):
+def executor(task: str, cfg: DictConfig, dependency: str | None = None, home: str | None = None):
+    """``home``: the run dir whose ``slurm/`` holds the logs (default ``cfg.run_dir``; a sweep's dir for its pipeline)."""
     import submitit
 
-    ex = submitit.AutoExecutor(folder=str(registry.slurm_dir(cfg.run_dir)), cluster="slurm", slurm_max_num_timeout=cfg.cluster.max_requeues)
+    ex = submitit.AutoExecutor(folder=str(registry.slurm_dir(home or cfg.run_dir)), cluster="slurm", slurm_max_num_timeout=cfg.cluster.max_requeues)
     ex.update_parameters(**sbatch_parameters(task, cfg, job_name(task, cfg), dependency))
     return ex
 
@@ -76,28 +77,31 @@ def job_name(task: str, cfg: DictConfig) -> str:
     return f"cj2-{task.split(':')[-1]}-{cfg.run_name}"
 
 
-def submit(task: str, cfg: DictConfig, dependency: str | None = None, quiet: bool = False):
-    """Submit ``task`` on the frozen ``cfg`` as one SLURM job; print and return its submitit job."""
-    job = executor(task, cfg, dependency).submit(SlurmTask(task, frozen.to_plain(cfg)))
-    entry = registry.record(cfg.run_dir, task, job)
+def submit(task: str, cfg: DictConfig, dependency: str | None = None, quiet: bool = False, home: str | None = None):
+    """Submit ``task`` on the frozen ``cfg`` as one SLURM job; print and return its submitit job.
+    ``home``: the run dir that records the job and its logs (default ``cfg.run_dir``)."""
+    home = home or cfg.run_dir
+    job = executor(task, cfg, dependency, home).submit(SlurmTask(task, frozen.to_plain(cfg)))
+    entry = registry.record(home, task, job)
     if not quiet:
-        announce(task, cfg.run_dir, [entry])
+        announce(task, home, [entry])
     return job
 
 
-def submit_array(task: str, cfgs: Sequence[DictConfig], dependency: str | None = None, quiet: bool = False) -> list:
+def submit_array(task: str, cfgs: Sequence[DictConfig], dependency: str | None = None, quiet: bool = False, home: str | None = None) -> list:
     """Submit one job per config as a single SLURM array, at most ``cluster.array_parallelism`` at a time.
 
     Resources and the concurrency limit come from the first config; each task keeps its own
-    frozen config (and run dir).
+    frozen config (and run dir). ``home``: the run dir that records every task and holds the logs
+    (default: each task's own run dir records it, the first one's holds the logs).
     """
     first = cfgs[0]
-    ex = executor(task, first, dependency)
+    ex = executor(task, first, dependency, home)
     with ex.batch():
         jobs = [ex.submit(SlurmTask(task, frozen.to_plain(cfg))) for cfg in cfgs]
-    entries = [registry.record(cfg.run_dir, task, job) for cfg, job in zip(cfgs, jobs, strict=True)]
+    entries = [registry.record(home or cfg.run_dir, task, job) for cfg, job in zip(cfgs, jobs, strict=True)]
     if not quiet:
-        announce(task, first.run_dir, entries)
+        announce(task, home or first.run_dir, entries)
     return jobs
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cj2.cluster import registry
 
-FINISHED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE")
+FINISHED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "ENDED")
 
 
 def _run(cmd: list[str]) -> str:
@@ -30,11 +30,37 @@ def job_states(job_ids: list[str]) -> dict[str, dict[str, str]]:
     for line in out.splitlines():
         jid, state, exit_code, elapsed, nodes = line.split("|")
         states[jid] = {"state": state, "exit_code": exit_code, "elapsed": elapsed, "nodes": nodes, "reason": ""}
+    missing = [j for j in job_ids if j not in states and "_" in j]
+    if missing:
+        # Array tasks that never started are accounted as one row for the whole range ("123_[0-2%1]").
+        out = _run(["sacct", "-X", "-n", "-P", "-o", "JobID,State,ExitCode,Elapsed,NodeList", "-j", ",".join(sorted({j.split("_")[0] for j in missing}))])
+        for line in out.splitlines():
+            jid, state, exit_code, elapsed, nodes = line.split("|")
+            for task in array_tasks(jid):
+                if task in missing:
+                    states[task] = {"state": state, "exit_code": exit_code, "elapsed": elapsed, "nodes": nodes, "reason": ""}
+    gone = [j for j in job_ids if j not in states]
+    live = _from_squeue(gone)
+    for jid in gone:
+        # In neither sacct nor squeue: e.g. an array task cancelled before it started leaves no record.
+        states[jid] = live.get(jid) or {"state": "ENDED", "exit_code": "", "elapsed": "", "nodes": "", "reason": "no accounting record (cancelled before it started?)"}
     pending = [j for j, s in states.items() if s["state"] == "PENDING"]
     for jid, live in _from_squeue(pending).items():
         if jid in states:
             states[jid]["reason"] = live["reason"]
     return states
+
+
+def array_tasks(job_id: str) -> list[str]:
+    """The task ids a sacct/squeue row stands for: ``123_[0-2,5%1]`` -> 123_0 123_1 123_2 123_5; ``123_4`` -> itself."""
+    base, sep, rest = job_id.partition("_[")
+    if not sep:
+        return [job_id]
+    out = []
+    for part in rest.rstrip("]").split("%")[0].split(","):
+        first, _, last = part.partition("-")
+        out += [f"{base}_{i}" for i in range(int(first), int(last or first) + 1)]
+    return out
 
 
 def _from_squeue(job_ids: list[str]) -> dict[str, dict[str, str]]:

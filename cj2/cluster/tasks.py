@@ -11,6 +11,7 @@ TASKS = {
     "train": "cj2.train.job:run",
     "sample": "cj2.sample.job:run",
     "eval": "cj2.eval.job:run",
+    "compare": "cj2.eval.ablation:table_job",
     "judge": "cj2.eval.judge:run",
     "curate": "cj2.sample.curate:run",
     "build_data": "cj2.data.build:run",

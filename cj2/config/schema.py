@@ -357,6 +357,21 @@ class EvalConfig:
 
 
 @dataclass
+class CompareConfig:
+    """How a pipeline sweep (``launch/cluster.py pipeline ... loss=a,b seed=1,2``) evaluates its runs:
+    every judge (each sweep point's exported ``hf/``, and ``judges``) on every set, with this
+    config's eval settings (template, parser, swap, max_tokens), then one table (cj2.eval.ablation).
+    Flat maps, so that the command line can add entries (``+compare.sets.pandalm=3``)."""
+
+    sets: dict[str, int] = field(default_factory=dict)  # eval preset -> items judged (0: all); empty: the run's own eval set
+    data_files: dict[str, str] = field(default_factory=dict)  # eval preset -> its data file (else the preset's own)
+    judges: dict[str, str] = field(default_factory=dict)  # name -> model (HF dir), judged beside the sweep's runs
+    judge_engines: dict[str, str] = field(default_factory=dict)  # name -> engine (default hf; e.g. rule for a reference)
+    judge_sets: dict[str, list[str]] = field(default_factory=dict)  # name -> only these sets (default: all)
+    output_dir: str | None = None  # None: <sweep dir>/compare
+
+
+@dataclass
 class Cj2Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -369,6 +384,7 @@ class Cj2Config:
     curate: CurateConfig = field(default_factory=CurateConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     bench: BenchConfig = field(default_factory=BenchConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
     run_name: str = "default"
     run_dir: str = "outputs/${run_name}"
     seed: int = 1234

@@ -108,7 +108,7 @@ def _differences(old: dict | None, new: dict) -> str:
     return shown + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
 
 
-def _refuse_to_replace(out_dir: Path, wanted: str, config: dict) -> None:
+def refuse_to_replace(out_dir: Path, wanted: str, config: dict) -> None:
     """Raise :class:`BuildConflict` unless ``out_dir`` is empty, absent or an unfinished build."""
     if not out_dir.exists():
         return
@@ -257,7 +257,7 @@ def build_mixture(cfg, *, force: bool = False, show_progress: bool = True, pack:
         require_curated(cfg)
         config = hashed_config(cfg)
         if not force:
-            _refuse_to_replace(out_dir, wanted, config)
+            refuse_to_replace(out_dir, wanted, config)
         staging = out_dir.parent / f".{out_dir.name}.building"
         shutil.rmtree(staging, ignore_errors=True)  # left by a build that stopped
         staging.mkdir()

@@ -151,8 +151,32 @@ def _mean_spread(values: Sequence[float]) -> str:
     return f"{mean:.1f} ± {(max(values) - min(values)) / 2:.1f}"
 
 
+def split_judge(judge: str) -> tuple[str, str | None]:
+    """(group, seed) of a judge name: a pipeline sweep's ``loss=none,seed=1`` -> (``loss=none``, ``1``),
+    ``none-s1`` -> (``none``, ``1``); a judge outside the sweep (``base``) is its own group, no seed."""
+    parts = judge.split(",")
+    seeds = [p.split("=", 1)[1] for p in parts if p.startswith("seed=")]
+    if seeds:
+        return ",".join(p for p in parts if not p.startswith("seed=")), seeds[0]
+    group, sep, seed = judge.rpartition("-s")
+    if sep and seed.isdigit():
+        return group, seed
+    return judge, None
+
+
+def _group_order(group: str) -> tuple:
+    """Losses in Table 4's order (``none`` ... ``margin``, also as ``loss=none``), then the rest by name."""
+    loss = dict(p.split("=", 1) for p in group.split(",") if "=" in p).get("loss", group)
+    return (LOSSES.index(loss) if loss in LOSSES else len(LOSSES), group)
+
+
+def seeded_groups(table: dict[str, dict[str, dict]]) -> list[str]:
+    """The groups whose judges differ only by seed (one loss of an ablation), in Table 4's order."""
+    return sorted({g for g, seed in map(split_judge, table) if seed is not None}, key=_group_order)
+
+
 def markdown(table: dict[str, dict[str, dict]]) -> str:
-    """One table per set (every judge as measured), then per loss the mean ± half-range over seeds."""
+    """One table per set (every judge as measured), then per group (loss) the mean ± half-range over seeds."""
     sets = sorted({s for per in table.values() for s in per}, key=lambda s: (s != "mini_heldout", s))
     lines = []
     for s in sets:
@@ -164,27 +188,27 @@ def markdown(table: dict[str, dict[str, dict]]) -> str:
                 a_rate = f"{h['verdict A rate']:.0f}" if h.get("parsed") and "verdict A rate" in h else "-"
                 lines.append(f"| {judge} | {h['accuracy']:.1f} | {swap} | {a_rate} | {h['parsed']}/{h['judged']} |")
         lines.append("")
-    losses = [loss for loss in LOSSES if any(j.startswith(f"{loss}-s") for j in table)]
-    if losses:
+    groups = seeded_groups(table)
+    if groups:
         lines += ["| loss (acc, mean ± half-range over seeds) | " + " | ".join(sets) + " |", "|---|" + "---:|" * len(sets)]
-        for loss in losses:
-            runs = {j: per for j, per in table.items() if j.startswith(f"{loss}-s")}
+        for group in groups:
+            runs = {seed: per for j, per in table.items() for g, seed in [split_judge(j)] if g == group and seed is not None}
             cells = []
             for s in sets:
-                seeds = sorted(j.rsplit("-s", 1)[1] for j, per in runs.items() if s in per)
-                values = [per[s]["accuracy"] for per in runs.values() if s in per]
+                seeds = sorted(seed for seed, per in runs.items() if s in per)
+                values = [runs[seed][s]["accuracy"] for seed in seeds]
                 cells.append(f"{_mean_spread(values)} (seeds {', '.join(seeds)})" if values else "-")
-            lines.append(f"| {loss} | " + " | ".join(cells) + " |")
+            lines.append(f"| {group} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _judge_order(judge: str) -> tuple:
     if judge == "base":
-        return (0, 0, "")
+        return (0, (0, ""), "")
     if judge.startswith("rule"):
-        return (2, 0, judge)
-    loss, _, seed = judge.rpartition("-s")
-    return (1, LOSSES.index(loss) if loss in LOSSES else 99, seed)
+        return (2, (0, judge), "")
+    group, seed = split_judge(judge)
+    return (1, _group_order(group), seed or "")
 
 
 def plot(table: dict[str, dict[str, dict]], path: Path) -> None:
@@ -195,11 +219,11 @@ def plot(table: dict[str, dict[str, dict]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     sets = sorted({s for per in table.values() for s in per}, key=lambda s: (s != "mini_heldout", s))
-    groups = [g for g in ("base", "rule-teacher") if g in table] + [loss for loss in LOSSES if any(j.startswith(f"{loss}-s") for j in table)]
+    groups = list(dict.fromkeys(split_judge(j)[0] for j in sorted(table, key=_judge_order)))  # a judge without seeds is its own group
     fig, ax = plt.subplots(figsize=(2.2 + 1.6 * len(sets), 3.6))
     width = 0.8 / len(groups)
     for g, group in enumerate(groups):
-        runs = [per for j, per in table.items() if j == group or j.startswith(f"{group}-s")]
+        runs = [per for j, per in table.items() if split_judge(j)[0] == group]
         for i, s in enumerate(sets):
             values = [per[s]["accuracy"] for per in runs if s in per]
             if not values:
@@ -232,6 +256,15 @@ def write_table(out: Path) -> str:
     atomic_write_text(out / "table.md", text)
     plot(table, out / "table.png")
     return text
+
+
+def table_job(cfg) -> dict:
+    """The ``compare`` task, a pipeline sweep's last stage: the table and plot of every evaluation in its compare dir."""
+    from cj2.cluster.sweep_pipeline import compare_dir
+
+    out = compare_dir(cfg)
+    print(write_table(out), flush=True)
+    return {"table": str(out / "table.md"), "plot": str(out / "table.png"), "judges": sorted(collect(out))}
 
 
 def _write_json(path: Path, data) -> None:

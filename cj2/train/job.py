@@ -28,6 +28,7 @@ from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
 from cj2.placement import require_gpus
 from cj2.tracking.wandb_run import Tracker
 from cj2.train.checkpoint import Checkpoints
+from cj2.train.fingerprint import fingerprint
 from cj2.train.metrics import mfu, step_flops
 from cj2.train.optim import build_optimizer, build_scheduler
 from cj2.train.report import PLOT_FILE, AccuracyHistory, label_balance, print_before_after
@@ -310,6 +311,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
         "heldout_verdict_accuracy": history.before_after(),
         "loss": cfg.loss.name,
         "wandb_run_id": tracker.id,
+        "fingerprint": fingerprint(cfg),  # a pipeline rerun skips this run while its config is unchanged
     }
     if cfg.train.export_hf:
         from cj2.models import export_hf

@@ -119,3 +119,15 @@ def test_benchmark_mean_is_linear_in_the_parts():
     assert overall["final"] == pytest.approx((a.final + b.final) / 2)
     assert overall["final"] == pytest.approx(final_score(overall["accuracy"], overall["normalized_diff"]))
     assert overall["unparsed"] == 1
+
+
+def test_benchmark_rank_and_score_differences_are_true_means():
+    """Catches (mutation survivors): the mean rank and score differences over scenarios computed
+    with ``//``, ``&``, ``|`` or ``<<`` instead of ``/`` (the earlier tests' sums happened to divide
+    evenly). Hand count: rank diffs 1 and 2 -> 1.5; score diffs 3 and 4 -> 3.5."""
+    import dataclasses
+
+    a = score_scenario("a", outcomes("x", [M, B], [M, M]) + outcomes("y", [B, B], [B, B]), {"x": 2, "y": 0})
+    parts = [dataclasses.replace(a, rank_diff=1, score_diff=3), dataclasses.replace(a, scenario="b", rank_diff=2, score_diff=4)]
+    overall = summarize(parts)
+    assert (overall["rank_diff"], overall["score_diff"]) == (1.5, 3.5)

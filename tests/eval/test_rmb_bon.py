@@ -62,3 +62,29 @@ def test_accuracies_are_true_percentages_and_empty_parts_score_zero():
 
     assert pair_accuracy([PairJudgment("a", "A", "A"), PairJudgment("b", "A", "B"), PairJudgment("c", "B", None)]) == pytest.approx(100 / 3)
     assert pair_accuracy([]) == 0.0 and bon_accuracy({}) == 0.0
+
+
+def test_cj2_averages_are_true_means_and_nothing_judged_scores_zero():
+    """Catches (mutation survivors): the pair average taken with floor division (``//``: 33.3 +
+    100 -> 66 instead of 66.67) and an empty evaluation scoring 1.0 or -1.0 instead of 0.
+
+    Hand count: helpfulness pairs 1 of 3 right (33.33%), harmlessness 1 of 1 (100%): pair average
+    66.67; no BoN group, so the score is the pair average."""
+    tagged = [(PairJudgment(item=f"h{i}", gold="A", verdict=v), "Helpfulness", "") for i, v in enumerate(["A", "B", "B"])]
+    tagged.append((PairJudgment(item="x", gold="B", verdict="B"), "Harmlessness", ""))
+    scores = rmb_scores(tagged)
+    assert scores["pair_average"] == pytest.approx(200 / 3) and scores["score"] == pytest.approx(200 / 3)
+    assert rmb_scores([])["score"] == 0.0
+
+
+def test_rules_read_from_a_config_are_compared_by_value():
+    """Catches: ``rules is "opencompass"`` (identity instead of equality): a string read from a
+    config file is a new object, not the interned literal, so the official rules would silently
+    fall back to cj2's (the unparsed pair counted in the denominator: 50.0 instead of 100.0; the
+    pair average over the goals present: 100.0 instead of OpenCompass's 50.0)."""
+    rules = "".join(["open", "compass"])  # built at run time, like a value read from YAML
+    tagged = [(PairJudgment(item="a", gold="A", verdict="A"), "Helpfulness", ""), (PairJudgment(item="b", gold="A", verdict=None), "Helpfulness", "")]
+    official = rmb_scores(tagged, rules=rules)
+    assert official["parts"]["pair_helpfulness"]["accuracy"] == 100.0
+    assert official["pair_average"] == 50.0  # OpenCompass divides by both goals, the absent one counting 0
+    assert rmb_scores(tagged)["parts"]["pair_helpfulness"]["accuracy"] == 50.0
