@@ -61,17 +61,12 @@ def parse_sets(text: str) -> dict[str, int]:
     return sets
 
 
-def _quoted(path) -> str:
-    """A path as a Hydra override value: sweep dirs are named ``+exp=...,loss=...``, and '=' and ','
-    are override syntax outside quotes."""
-    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def eval_overrides(name: str, limit: int, model: str, run_dir: Path, data_dir: str) -> list[str]:
-    over = [f"eval={name}", f"eval.model={_quoted(model)}", f"run_dir={_quoted(run_dir)}", f"eval.limit={limit or 'null'}",
-            f"eval.output={_quoted(run_dir / f'eval_{name}.json')}"]
+    from cj2.cluster.sweep_pipeline import quoted  # sweep dirs hold '=' and ','
+    over = [f"eval={name}", f"eval.model={quoted(model)}", f"run_dir={quoted(run_dir)}", f"eval.limit={limit or 'null'}",
+            f"eval.output={quoted(run_dir / f'eval_{name}.json')}"]
     if name in DATA_FILES:
-        over.append(f"eval.data_file={_quoted(Path(data_dir) / DATA_FILES[name])}")
+        over.append(f"eval.data_file={quoted(Path(data_dir) / DATA_FILES[name])}")
     return over
 
 
