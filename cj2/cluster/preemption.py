@@ -59,10 +59,11 @@ def requested_by_any() -> bool:
     import torch
     import torch.distributed as dist
 
+    from cj2.placement import collective_device
+
     if not dist.is_initialized() or dist.get_world_size() == 1:
-        return requested()
-    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
-    flag = torch.tensor([1 if requested() else 0], dtype=torch.int32, device=device)
+        return requested()  # no collective per step for a single process
+    flag = torch.tensor([1 if requested() else 0], dtype=torch.int32, device=collective_device())
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return bool(flag.item())
 

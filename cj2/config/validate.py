@@ -90,6 +90,8 @@ def check_parallel(cfg, problems: list[Problem]) -> None:
     if c.nodes < 1:
         problems.append(Problem("cluster.nodes", f"must be >= 1, got {c.nodes}", "set cluster.nodes=1 or more"))
         return
+    if c.gpus_per_node < 0:
+        problems.append(Problem("cluster.gpus_per_node", f"must be >= 0, got {c.gpus_per_node}", "set cluster.gpus_per_node=0 for CPU processes, or the GPUs per node"))
     if c.gpus_per_node > 0:
         asked = c.nodes * c.gpus_per_node
         if asked != world:
@@ -250,7 +252,7 @@ def check_tracking(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("tracking.mode", "online W&B needs WANDB_API_KEY (or `wandb login`)", "export WANDB_API_KEY, or use tracking=offline and `wandb sync` later"))
 
 
-def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> None:
+def check_sample(cfg, problems: list[Problem], check_files: bool) -> None:
     s = cfg.sample
     from cj2.sample.engines import ENGINES, is_known
 
@@ -292,7 +294,7 @@ def check_sample(cfg, problems: list[Problem], check_files: bool = False) -> Non
     check_teacher_model(cfg, problems)
 
 
-def check_curate(cfg, problems: list[Problem], check_files: bool = False) -> None:
+def check_curate(cfg, problems: list[Problem], check_files: bool) -> None:
     c = cfg.curate
     for key in ("num_shards", "flush_every"):
         _positive(problems, f"curate.{key}", getattr(c, key))

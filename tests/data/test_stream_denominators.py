@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cj2.data.packing import write_tokenized
-from cj2.data.stream import PackedDataset, PackedStream, denominators
+from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
 from cj2.data.tokenize import TokenizedSample
 
 
@@ -30,3 +30,20 @@ def test_a_dataset_of_exactly_one_global_batch_is_accepted():
     assert sorted(PackedStream(num_rows=4, rows_per_step=4, seed=0).next_rows()) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="fewer than one global batch"):
         PackedStream(num_rows=3, rows_per_step=4, seed=0)
+
+
+def test_the_logits_kept_are_exactly_the_learned_tokens_and_the_verdicts(tmp_path):
+    """Catches: ``needed = token_weight < 0`` (only the verdict logits kept: every SFT token's loss
+    silently dropped), and a ``verdict_slot`` that does not index the verdict among the kept logits.
+
+    Hand count, one unpacked row of 6 (seq_length 6): sample [1, 2, 3, 4] with mask [0, 0, 1, 1]
+    and its verdict at index 3. Position t predicts token t + 1, so the learned tokens (indices 2, 3) are
+    predicted at positions 1 and 2, and the verdict (token 3) at position 2 -> logits at {1, 2},
+    the verdict's slot among them 1."""
+    samples = [TokenizedSample([1, 2, 3, 4], [0, 0, 1, 1], verdict_index=3, label_id=4, opposite_id=9)]
+    write_tokenized(samples, tmp_path, seq_length=6, pad_id=0, packing=False)
+    batch = collate(PackedDataset(tmp_path), [0], "token")
+    assert batch["logit_pos"].tolist() == [1, 2]
+    assert batch["verdict_pos"].tolist() == [2]
+    assert batch["verdict_slot"].tolist() == [1]
+    assert batch["token_weight"][0, batch["logit_pos"]].tolist() == [1.0, 1.0]

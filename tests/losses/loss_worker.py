@@ -4,6 +4,7 @@ The references below are written from method.md, section 2, on full (unsplit) lo
 torch.nn.functional only; the vocab-parallel code under test never sees the full vocabulary.
 """
 
+import itertools
 import os
 from types import SimpleNamespace
 
@@ -17,7 +18,9 @@ from cj2.losses.objective import judge_loss
 from cj2.losses.verdict import dpo_noref, margin, temperature
 from cj2.losses.vocab_parallel import argmax_ids, top_k_logits
 
-V, N = 64, 7
+# 24 ids a rank at TP=2: not a power of two, so rank 1's offset (24) is not one bit
+# (catches ``token_ids ^ start`` for ``token_ids - start``, equal when the offset is 2**k).
+V, N = 48, 7
 ATOL = 1e-5
 
 
@@ -95,6 +98,13 @@ def per_position_checks(gen, tp):
     label = torch.randint(0, V, (N,), generator=gen)
     # Labels on both shards, including the shard edges.
     label[0], label[1], label[2] = 0, V // 2, V - 1
+    label[3] = V - 5  # rank 1 at TP=2: an id whose bits overlap the offset's
+    # Argmax at both vocabulary edges (catches argmax_ids excluding id 0, as a 0 "no exclusion" would).
+    z[4, 0] = z.max() + 1
+    z[5, V - 1] = z.max() + 1
+    # Row 1's label is rank 1's first id; rank 0's last id tops that row (catches ``exclude_ids <= end``:
+    # rank 0 would take the label as its own and exclude its last id, the row's real runner-up).
+    z[1, V // 2 - 1] = z.max() + 1
     opposite = (label + torch.randint(1, V, (N,), generator=gen)) % V
     for gamma in (10.0, 3.0):  # 3.0: a mix of active and inactive hinges
         for reduction in ("mean", "sum"):
@@ -147,26 +157,28 @@ def objective_checks(gen, tp):
         "verdict_opposite": (labels[rows, pos] + 7) % V,
         "verdict_weight": torch.tensor([1.0, 1.0, 0.5]),
     }
-    sft_den, pg_den = 23.0, 5.0  # as if other micro-batches shared the global batch
-    for name in ("none", "dpo_noref", "temperature", "margin"):
-        for combine in ("add", "replace"):
-            cfg = SimpleNamespace(
-                name=name,
-                sft_weight=0.7,
-                pg_weight=1.3,
-                beta=0.1,
-                tau=5.0,
-                gamma=10.0,
-                top_k=10,
-                reduction="mean",
-                combine=combine,
-            )
-            check(
-                f"objective {name} {combine} tp={tp}",
-                lambda x, cfg=cfg: judge_loss(x, batch, cfg, sft_den, pg_den).loss.reshape(1),
-                lambda x, cfg=cfg: ref_objective(x, batch, cfg, sft_den, pg_den).reshape(1),
-                z,
-            )
+    # As if other micro-batches shared the global batch; and a global batch of one learned token and
+    # one verdict (catches a floor of the denominators above 1).
+    for (sft_den, pg_den), name, combine in itertools.product(((23.0, 5.0), (1.0, 1.0)), ("none", "dpo_noref", "temperature", "margin"), ("add", "replace")):
+        cfg = SimpleNamespace(
+            # Built at run time, as a name read from YAML is (not interned): catches
+            # ``name is not "none"`` (none+replace would drop the verdict token's CE).
+            name=name[:1] + name[1:],
+            sft_weight=0.7,
+            pg_weight=1.3,
+            beta=0.1,
+            tau=5.0,
+            gamma=10.0,
+            top_k=10,
+            reduction="mean",
+            combine=combine,
+        )
+        check(
+            f"objective {name} {combine} den={sft_den},{pg_den} tp={tp}",
+            lambda x, cfg=cfg, d=(sft_den, pg_den): judge_loss(x, batch, cfg, *d).loss.reshape(1),
+            lambda x, cfg=cfg, d=(sft_den, pg_den): ref_objective(x, batch, cfg, *d).reshape(1),
+            z,
+        )
     parts = judge_loss(
         shard(z)[0],
         batch,
