@@ -6,14 +6,30 @@ Distributed checks live in worker scripts that do many checks per launch (each l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def one_process_group(store_dir: Path) -> Iterator[None]:
+    """A gloo world of this process alone (rank 0 of 1), for collectives called in-process."""
+    import pytest
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        pytest.skip("a process group is already up in this process")
+    dist.init_process_group("gloo", init_method=f"file://{Path(store_dir) / 'store'}", rank=0, world_size=1)
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ from cj2.cluster import preemption
 from cj2.cluster.slurm import submit
 from tests.cluster.helpers import result_of, slurm_config, wait_until
 from tests.cluster.tasks import advance
+from tests.dist import one_process_group
 
 
 @pytest.fixture
@@ -121,16 +122,11 @@ def test_the_flag_needs_no_process_group_and_no_collective_for_one_process(fresh
     one-process world)."""
     import torch.distributed as dist
 
-    if dist.is_initialized():
-        pytest.skip("a process group is already up in this process")
     preemption.request()
     assert preemption.requested_by_any()
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    try:
+    with one_process_group(tmp_path):
         monkeypatch.setattr(dist, "all_reduce", lambda *a, **k: pytest.fail("a collective in a one-process world"))
         assert preemption.requested_by_any()
-    finally:
-        dist.destroy_process_group()
 
 
 @pytest.mark.slurm

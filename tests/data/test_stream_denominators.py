@@ -38,7 +38,7 @@ def test_the_logits_kept_are_exactly_the_learned_tokens_and_the_verdicts(tmp_pat
 
     Hand count, one unpacked row of 6 (seq_length 6): sample [1, 2, 3, 4] with mask [0, 0, 1, 1]
     and its verdict at index 3. Position t predicts token t + 1, so the learned tokens (indices 2, 3) are
-    predicted at positions 1 and 2, and the verdict (token 3) at position 2 -> logits at {1, 2},
+    predicted at positions 1 and 2, and the verdict (index 3) at position 2 -> logits at {1, 2},
     the verdict's slot among them 1."""
     samples = [TokenizedSample([1, 2, 3, 4], [0, 0, 1, 1], verdict_index=3, label_id=4, opposite_id=9)]
     write_tokenized(samples, tmp_path, seq_length=6, pad_id=0, packing=False)

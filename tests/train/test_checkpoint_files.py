@@ -7,9 +7,9 @@ import hashlib
 import json
 
 import pytest
-import torch.distributed as dist
 
 from cj2.train.checkpoint import DIGEST_SUFFIX, MANIFEST, _files, _HashingFile, complete_checkpoints, problem_with
+from tests.dist import one_process_group
 
 
 def test_only_renamed_step_directories_are_checkpoints(tmp_path):
@@ -48,11 +48,8 @@ def test_a_digest_is_left_only_for_a_strictly_sequential_write(tmp_path):
 
 @pytest.fixture
 def one_rank_world(tmp_path):
-    if dist.is_initialized():
-        pytest.skip("a process group is already up in this process")
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    yield
-    dist.destroy_process_group()
+    with one_process_group(tmp_path):
+        yield
 
 
 def test_each_reason_a_checkpoint_is_refused_is_named(tmp_path, one_rank_world):
