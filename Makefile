@@ -48,7 +48,7 @@ demo: venv
 MINI := $(or $(CJ2_MINI_ABLATION),outputs/mini_ablation)
 mini-ablation: venv
 	$(PY) -m cj2.models.bundled_smollm2
-	$(PY) -m cj2.data.verifiable_pairs --out $(MINI)/pairs --train-per-family 8 --heldout-per-family 4
+	$(PY) -m cj2.data.curation.verifiable_pairs --out $(MINI)/pairs --train-per-family 8 --heldout-per-family 4
 	# Rule teacher -> one build per seed -> 8 trainings -> every judge on 4 sets -> table (docs/mini_ablation.md).
 	$(PY) launch/cluster.py pipeline +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2 --wait
 

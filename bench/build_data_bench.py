@@ -4,7 +4,7 @@
   python bench/build_data_bench.py --rows 1000000 --memory-only   # flat memory at scale, no baseline
 
 Writes a synthetic pairwise JSONL (``--rows`` rows, ~80-word responses), then times:
-  cj2       cj2.data.build.build_mixture end to end: load, field mapping, position debiasing,
+  cj2       cj2.data.job.build_mixture end to end: load, field mapping, position debiasing,
             cj2_short template, tokenization in batches over worker processes (ids, loss mask,
             verdict token), dedup, weights, seeded shuffle, split, quarantine, stats, and
             packing into the shards the trainer reads
@@ -44,7 +44,7 @@ def run_cj2(path: Path, out: Path, workers: int) -> float:
 
     from cj2.config.compose import compose
     from cj2.config.schema import DataComponentConfig
-    from cj2.data.build import build_mixture
+    from cj2.data.job import build_mixture
 
     cfg = compose(["data=pairwise_public", f"data.output_dir={out}", f"data.num_workers={workers}", "data.chunk_size=1024"])
     component = OmegaConf.merge(OmegaConf.structured(DataComponentConfig), {"kind": "pairwise", "path": str(path), "template": "cj2_short"})
@@ -58,12 +58,12 @@ def run_baseline(path: Path, out: Path) -> float:
     import datasets
 
     from cj2.config.schema import DataComponentConfig
-    from cj2.data.encoder import token_at
-    from cj2.data.loaders import row_to_example
-    from cj2.data.render import to_sample
+    from cj2.data.build.encoder import token_at
+    from cj2.data.build.tokenize import verdict_site, verdict_token
+    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.curation.render import to_sample
+    from cj2.data.sources.loaders import row_to_example
     from cj2.data.templates import get_template
-    from cj2.data.tokenize import verdict_site, verdict_token
-    from cj2.data.tokenizer import load_tokenizer
 
     datasets.disable_progress_bars()
     tokenizer = load_tokenizer("qwen2.5")
@@ -119,7 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         write_rows(tmp / "rows.jsonl", args.rows)
-        from cj2.data.tokenizer import load_tokenizer
+        from cj2.data.build.tokenizer import load_tokenizer
 
         load_tokenizer("qwen2.5")  # warm the import and the file cache for both contenders
         if not args.memory_only:

@@ -41,14 +41,14 @@ class Group:
 # The tests that exercise each module (what a mutant there can break); torchrun tests included.
 GROUPS: dict[str, Group] = {
     "losses": Group(("cj2/losses/verdict.py", "cj2/losses/vocab_parallel.py", "cj2/losses/objective.py"), ("tests/losses/test_losses.py", "tests/losses/test_loss_selection.py"), 300),
-    "data_stream": Group(("cj2/data/stream.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_stream_denominators.py")),
-    "packing": Group(("cj2/data/packing.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_packing_stats.py")),
+    "data_stream": Group(("cj2/data/build/stream.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_stream_denominators.py")),
+    "packing": Group(("cj2/data/build/packing.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_packing_stats.py")),
     "checkpoints": Group(("cj2/train/checkpoint.py",), ("tests/train/test_checkpoint_files.py", "tests/train/test_checkpoint_pruning.py", "tests/train/test_resume.py"), 900),
     "preemption": Group(("cj2/cluster/preemption.py",), ("tests/cluster/test_preemption.py", "tests/cluster/test_preemption_ranks.py"), 200),
     "verdicts": Group(("cj2/verdicts/formats.py", "cj2/verdicts/base.py"), ("tests/verdicts",)),
     "config": Group(("cj2/config/validate.py",), ("tests/config/test_validate_boundaries.py", "tests/config/test_configs.py", "tests/config/test_validate_layout.py")),
     "eval_metrics": Group(
-        ("cj2/eval/rmb_metric.py", "cj2/eval/pairwise_metric.py", "cj2/eval/judgerbenchv2_metric.py", "cj2/eval/rewardbench_metric.py"),
+        ("cj2/eval/benchmarks/rmb/metric.py", "cj2/eval/core/pairwise_metric.py", "cj2/eval/benchmarks/judgerbenchv2/metric.py", "cj2/eval/benchmarks/rewardbench/metric.py"),
         ("tests/eval/test_rmb_bon.py", "tests/eval/test_pairwise_metric.py", "tests/eval/test_judgerbenchv2_metric.py",
          "tests/eval/test_judgerbenchv2_rescore.py", "tests/eval/test_official_protocol.py", "tests/eval/test_benchmarks_real_data.py",
          # tie_report and the position-bias report are exercised here (a partial run without them: 53 of 96 survived)

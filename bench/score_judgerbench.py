@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cj2.eval.judgerbenchv2 import (
+from cj2.eval.benchmarks.judgerbenchv2.metric import score_scenario
+from cj2.eval.benchmarks.judgerbenchv2.records import (
     VERDICT_FORMAT,
     check_prediction_keys,
     judge_records,
@@ -34,9 +35,8 @@ from cj2.eval.judgerbenchv2 import (
     outcomes,
     score_benchmark,
 )
-from cj2.eval.judgerbenchv2_metric import score_scenario
-from cj2.eval.judgerbenchv2_table import BASE_MODEL, CATEGORY_TO_SCENARIO, GROUND_TRUTH_WINS, SCENARIOS
-from cj2.eval.predictions import read_predictions
+from cj2.eval.benchmarks.judgerbenchv2.table import BASE_MODEL, CATEGORY_TO_SCENARIO, GROUND_TRUTH_WINS, SCENARIOS
+from cj2.eval.core.predictions import read_predictions
 from cj2.verdicts import parse
 
 CATEGORY = {v: k for k, v in CATEGORY_TO_SCENARIO.items()}

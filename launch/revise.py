@@ -14,7 +14,7 @@ import cj2.config  # noqa: F401  (registers the typed schema)
 def main(cfg: DictConfig) -> None:
     from cj2.cluster.launch import launch
 
-    launch("cj2.eval.revision:run", cfg)
+    launch("cj2.eval.studies.revision:run", cfg)
 
 
 if __name__ == "__main__":

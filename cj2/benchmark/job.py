@@ -39,8 +39,8 @@ from cj2.benchmark.scenarios import (
     scenario_order,
 )
 from cj2.benchmark.select import LabelledQuery, select_per_scenario
-from cj2.eval.files import EvalInputError
-from cj2.eval.positions import BLOCK, REPEATS
+from cj2.eval.benchmarks.judgerbenchv2.positions import BLOCK, REPEATS
+from cj2.eval.core.files import EvalInputError
 from cj2.utils.shard_store import write_jsonl
 
 MAX_RECORDS_PER_SCENARIO = BLOCK * REPEATS  # the published A/B position list covers 1000 records
@@ -106,7 +106,7 @@ class Caller:
 
 def build(bench, factory: EngineFactory = build_engine_for) -> dict[str, Any]:
     """Build (or resume) the benchmark under ``bench.output_dir``; returns the report."""
-    from cj2.eval.official_parsers import parser_for
+    from cj2.eval.judging.official_parsers import parser_for
 
     models = Models(bench)
     check_settings(bench, models)

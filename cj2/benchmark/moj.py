@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cj2.eval.judgerbenchv2 import VERDICT_FORMAT, JudgerBenchRecord
-from cj2.eval.judgerbenchv2_metric import BASE, MODEL
-from cj2.eval.judgerbenchv2_prompt import judge_prompt
-from cj2.eval.verdict_source import ParseFn, judged_label
+from cj2.eval.benchmarks.judgerbenchv2.metric import BASE, MODEL
+from cj2.eval.benchmarks.judgerbenchv2.prompt import judge_prompt
+from cj2.eval.benchmarks.judgerbenchv2.records import VERDICT_FORMAT, JudgerBenchRecord
+from cj2.eval.judging.verdict_source import ParseFn, judged_label
 
 SIDES = (BASE, MODEL)
 ORDERS = (True, False)  # base_is_a: the base model as Model A, then as Model B

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cj2.eval.files import EvalInputError
+from cj2.eval.core.files import EvalInputError
 
 LANGUAGES = {"en": "en", "cn": "cn", "zh": "cn"}  # JudgerBenchV2 spells Chinese "cn"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cj2.benchmark.moj import Label, Pair
-from cj2.eval.judgerbenchv2 import BUILT_BENCHMARK_FILE, BUILT_GROUND_TRUTH_FILE
-from cj2.eval.judgerbenchv2_metric import MODEL
-from cj2.eval.judgerbenchv2_table import CATEGORY_TO_SCENARIO
+from cj2.eval.benchmarks.judgerbenchv2.metric import MODEL
+from cj2.eval.benchmarks.judgerbenchv2.records import BUILT_BENCHMARK_FILE, BUILT_GROUND_TRUTH_FILE
+from cj2.eval.benchmarks.judgerbenchv2.table import CATEGORY_TO_SCENARIO
 from cj2.utils.atomic import atomic_write_text
 
 SCENARIO_TO_CATEGORY = {scenario: category for category, scenario in CATEGORY_TO_SCENARIO.items()}

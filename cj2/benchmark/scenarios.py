@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cj2.benchmark.queries import BenchInputError, Query
-from cj2.eval.judgerbenchv2_table import SCENARIOS as PUBLISHED_SCENARIOS
+from cj2.eval.benchmarks.judgerbenchv2.table import SCENARIOS as PUBLISHED_SCENARIOS
 
 DIFFICULTIES = ("easy", "medium", "hard")
 UNKNOWN = "unknown"  # the difficulty judge's answer named no level: its own stratum, counted in the report

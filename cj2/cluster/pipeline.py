@@ -18,7 +18,7 @@ run the chain for every point. Each stage submits one job per distinct artefact:
 one sampling output or one data build share its job (the four losses of a seed share one build),
 each point trains in its own run dir ``<run_dir>/<k=v,...>`` (one array), every judge (each
 point's ``hf/`` and ``compare.judges``) is evaluated on every set of ``compare.sets`` (one
-array), and a last job writes the comparison table (:mod:`cj2.eval.ablation`). All jobs are
+array), and a last job writes the comparison table (:mod:`cj2.eval.studies.ablation`). All jobs are
 recorded in the sweep's run dir (``launch/cluster.py status|logs|cancel RUN_DIR``).
 
 **Resume.** Rerunning the same command skips the work that is complete (a build with this
@@ -78,7 +78,7 @@ def stage_outputs(cfg: DictConfig, task: str) -> list[str]:
     if task == "sample":
         return [os.path.abspath(os.path.join(cfg.sample.output_dir, "accepted.jsonl"))]
     if task == "curate":
-        from cj2.data.curated import component_dir, teacher_components
+        from cj2.data.curation.curated import component_dir, teacher_components
 
         return [os.path.abspath(component_dir(cfg, name)) for name in teacher_components(cfg)]
     if task == "build_data":
@@ -91,7 +91,7 @@ def stage_outputs(cfg: DictConfig, task: str) -> list[str]:
 def needed(cfg: DictConfig, stages: Sequence[tuple[str, str]], comparing: bool = False) -> list[tuple[str, str]]:
     """The stages with work to do: curation only for a mixture with teacher-role components, the
     comparison table only for a sweep (or a config with ``compare.sets``)."""
-    from cj2.data.curated import teacher_components
+    from cj2.data.curation.curated import teacher_components
 
     return [(name, task) for name, task in stages
             if (name != "curate" or teacher_components(cfg)) and (name != "compare" or comparing)]
@@ -128,7 +128,7 @@ def complete(cfg: DictConfig, task: str) -> str | None:
     import json
 
     if task == "build_data":
-        from cj2.data.build import completed_build, config_hash
+        from cj2.data.job import completed_build, config_hash
 
         return "complete build" if completed_build(Path(cfg.data.output_dir), config_hash(cfg)) else None
     if task == "train":
@@ -203,7 +203,7 @@ def plan_stages(points: Sequence[Point], stages: Sequence[tuple[str, str]], eval
 def _refuse_other_build(cfg: DictConfig, stage: str) -> None:
     """A build directory holding another config's complete build fails now, not after the stages before it ran."""
     from cj2.config import ConfigError, Problem
-    from cj2.data.build import BuildConflict, config_hash, hashed_config, refuse_to_replace
+    from cj2.data.job import BuildConflict, config_hash, hashed_config, refuse_to_replace
 
     try:
         refuse_to_replace(Path(cfg.data.output_dir), config_hash(cfg), hashed_config(cfg))
@@ -213,7 +213,7 @@ def _refuse_other_build(cfg: DictConfig, stage: str) -> None:
 
 def _identity(cfg: DictConfig, task: str):
     if task == "build_data":
-        from cj2.data.build import config_hash
+        from cj2.data.job import config_hash
 
         return config_hash(cfg)
     return OmegaConf.to_container(cfg[task if task == "sample" else "curate"], resolve=True)

@@ -3,7 +3,7 @@
     python launch/cluster.py pipeline +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2
 
 The sweep's run dir (``run_dir`` of the fixed overrides) holds one run dir per point, named by
-its sweep values (``loss=none,seed=1``, the names :func:`cj2.eval.ablation.sweep_point` finds),
+its sweep values (``loss=none,seed=1``, the names :func:`cj2.eval.studies.ablation.sweep_point` finds),
 and ``compare/`` (or ``compare.output_dir``): one directory per judge with its evaluations, and
 ``table.md`` / ``table.png``. See :mod:`cj2.cluster.pipeline` for the stages, sharing and resume.
 """

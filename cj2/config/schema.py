@@ -91,7 +91,7 @@ class DataComponentConfig:
     options: dict[str, Any] = field(default_factory=dict)
     # Overrides data.max_reject_fraction for this source (e.g. a set whose ties a two-way template drops).
     max_reject_fraction: float | None = None
-    # True: this source may be evaluation data (a registered benchmark's, cj2.data.decontaminate);
+    # True: this source may be evaluation data (a registered benchmark's, cj2.data.curation.decontaminate);
     # without it validation refuses such a source and the build quarantines rows whose question an eval file holds.
     allow_eval_source: bool = False
 
@@ -289,7 +289,7 @@ class BenchConfig:
     queries_per_scenario: int = 100  # Q, balanced over difficulty x language; x len(policies) <= 1000
     seed: int = 1234
     tie_rule: str = "drop"  # drop | arbiter: what decides a pair whose votes split evenly
-    judge_parser: str = "lenient"  # official | lenient (cj2.eval.official_parsers), reading the judges' verdicts
+    judge_parser: str = "lenient"  # official | lenient (cj2.eval.judging.official_parsers), reading the judges' verdicts
     response_temperature: float = 0.7
     response_top_p: float = 0.95
     response_max_tokens: int = 1024
@@ -319,7 +319,7 @@ class EvalConfig:
     # Judged items are committed in batches of this size (cj2.utils.shard_store): a kill loses at most one batch.
     flush_every: int = 64
     progress: bool = True
-    # Prompt robustness (cj2.eval.robustness.STYLES: detailed, concise ...): a style requirement appended
+    # Prompt robustness (cj2.eval.judging.styles.STYLES: detailed, concise ...): a style requirement appended
     # to every question of a pairwise benchmark; launch/robustness.py compares it with the plain prompt.
     style_suffix: str | None = None
     # Critique-guided revision (launch/revise.py): the policy model that answers and revises (any OpenAI-compatible server).
@@ -360,7 +360,7 @@ class EvalConfig:
 class CompareConfig:
     """How a pipeline sweep (``launch/cluster.py pipeline ... loss=a,b seed=1,2``) evaluates its runs:
     every judge (each sweep point's exported ``hf/``, and ``judges``) on every set, with this
-    config's eval settings (template, parser, swap, max_tokens), then one table (cj2.eval.ablation).
+    config's eval settings (template, parser, swap, max_tokens), then one table (cj2.eval.studies.ablation).
     Flat maps, so that the command line can add entries (``+compare.sets.pandalm=3``)."""
 
     sets: dict[str, int] = field(default_factory=dict)  # eval preset -> items judged (0: all); empty: the run's own eval set

@@ -174,7 +174,7 @@ def check_data(cfg, problems: list[Problem], reader: str | None = None, produced
     files must exist; ``produced``: absolute paths an earlier pipeline stage writes (not there yet,
     and rightly so). The build reads teacher-role components from the curation stage's output,
     the curation stage reads their sources."""
-    from cj2.data.curated import TEACHER_ROLES, component_dir, curation_problem
+    from cj2.data.curation.curated import TEACHER_ROLES, component_dir, curation_problem
 
     d = cfg.data
     if not d.components:
@@ -187,13 +187,13 @@ def check_data(cfg, problems: list[Problem], reader: str | None = None, produced
     _positive(problems, "data.seq_length", d.seq_length)
     _positive(problems, "data.num_workers", d.num_workers)
     _positive(problems, "data.chunk_size", d.chunk_size)
-    from cj2.data.dates import cutoff_date
+    from cj2.data.sources.dates import cutoff_date
 
     try:  # the check the build makes: a real day, so that 2024-02-30 fails here and not days into a build
         cutoff_date(d.date_cutoff)
     except ValueError:
         problems.append(Problem("data.date_cutoff", f"{d.date_cutoff!r} is not a YYYY-MM-DD date", "set data.date_cutoff=2024-10-01"))
-    from cj2.data.decontaminate import eval_source
+    from cj2.data.curation.decontaminate import eval_source
 
     # The run's own evaluation data is evaluation data too, whatever its file is called.
     run_eval = [(cfg.eval.name, own) for own in (cfg.eval.data_file, cfg.eval.data_dir) if own]
@@ -302,7 +302,7 @@ def check_curate(cfg, problems: list[Problem], check_files: bool) -> None:
         problems.append(Problem("curate.shard_index", f"{c.shard_index} is outside [0, {c.num_shards})", "leave curate.shard_index=null to run every shard"))
     if not check_files:
         return
-    from cj2.data.curated import teacher_components
+    from cj2.data.curation.curated import teacher_components
 
     if cfg.sample.choices:
         problems.append(Problem("sample.choices", "curation also asks the engine for answers and styled responses, which constrained decoding would turn into verdicts",

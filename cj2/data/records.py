@@ -13,6 +13,12 @@ from typing import Any
 
 LABELS = ("A", "B", "tie")
 
+# Why a teacher's judgment with the right verdict is still refused (cj2.data.curation.judgment_check).
+INCOMPLETE_REASONS = ("cot_not_one_object", "cot_missing_keys", "cot_extra_keys", "cot_key_order", "cot_empty_value")
+# RejectedRow reasons for rows dropped by design (curation, dedup, a template that cannot state the
+# label), not for bad input: quarantined and counted like the rest, never toward max_reject_fraction.
+FILTER_REASONS = frozenset({"teacher_disagrees", "duplicate", "label_not_in_template", "not_selected", *INCOMPLETE_REASONS})
+
 
 @dataclass
 class JudgeExample:

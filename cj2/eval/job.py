@@ -7,48 +7,31 @@ Without it, ``eval.model`` judges every request, the raw outputs are saved as
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
 
-from cj2.eval.files import EvalInputError
-from cj2.eval.result import EvalResult
-
-BENCHMARKS = {
-    "judgerbenchv2": "cj2.eval.judgerbenchv2_eval",
-    "judgebench": "cj2.eval.judgebench",
-    "rmb": "cj2.eval.rmb",
-    "rewardbench": "cj2.eval.rewardbench",
-    "pairwise": "cj2.eval.generic_pairwise",
-    "pandalm": "cj2.eval.generic_pairwise",
-    "llmbar": "cj2.eval.generic_pairwise",
-}
-
-
-def benchmark_module(name: str, eval_cfg=None):
-    """The benchmark's module; any other name with eval.fields set is a generic pairwise set (config only)."""
-    if name not in BENCHMARKS:
-        if eval_cfg is not None and eval_cfg.fields:
-            return importlib.import_module("cj2.eval.generic_pairwise")
-        raise EvalInputError("eval.name", f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)} (or set eval.fields for your own pairwise set)")
-    return importlib.import_module(BENCHMARKS[name])
+from cj2.eval.core.files import EvalInputError
+from cj2.eval.core.result import EvalResult
+from cj2.eval.registry import get as get_benchmark
+from cj2.eval.registry import label
 
 
 def run_label(eval_cfg) -> str:
     """The benchmark's name, with the style requirement when one is appended (its own store, predictions and scores)."""
-    return f"{eval_cfg.name}+{eval_cfg.style_suffix}" if eval_cfg.style_suffix else eval_cfg.name
+    name = label(eval_cfg.name)
+    return f"{name}+{eval_cfg.style_suffix}" if eval_cfg.style_suffix else name
 
 
 def run_judge_on_benchmark(cfg, bench, judge=None) -> str:
     """Judge every request of the benchmark with eval.model; return the saved predictions file.
 
-    Judgments are stored as they complete (cj2.eval.stored_judging): rerunning a killed
+    Judgments are stored as they complete (cj2.eval.judging.stored_judging): rerunning a killed
     evaluation judges only the requests it had not finished. ``judge`` (an engine factory, e.g.
-    :class:`cj2.eval.stored_judging.LazyJudge`) lets several runs share one model; the caller closes it.
+    :class:`cj2.eval.judging.stored_judging.LazyJudge`) lets several runs share one model; the caller closes it.
     """
-    from cj2.eval.predictions import write_predictions
-    from cj2.eval.stored_judging import LazyJudge, judge_requests, store_dir
+    from cj2.eval.core.predictions import write_predictions
+    from cj2.eval.judging.stored_judging import LazyJudge, judge_requests, store_dir
 
     requests = bench.requests(cfg.eval)
     engine = judge or LazyJudge(cfg.eval)
@@ -63,30 +46,25 @@ def run_judge_on_benchmark(cfg, bench, judge=None) -> str:
 
 
 def evaluate(cfg, parse=None, judge=None) -> EvalResult:
-    from cj2.eval.official_parsers import parser_for
+    from cj2.eval.judging.official_parsers import parser_for
 
-    bench = benchmark_module(cfg.eval.name, cfg.eval)
+    bench = get_benchmark(cfg.eval.name, cfg.eval)
     configured_parse = parser_for(cfg.eval.parser)  # checked before a long judging run, not after
     if not cfg.eval.predictions and not cfg.eval.model:
         raise EvalInputError("eval.predictions", "nothing to score: set eval.predictions=FILE (saved outputs) or eval.model=... (a judge to run)")
-    if cfg.eval.style_suffix is not None and cfg.eval.name == "judgerbenchv2":
-        raise EvalInputError("eval.style_suffix", "judgerbenchv2 keeps its published prompt; style requirements apply to the pairwise benchmarks (rewardbench ...)")
+    if cfg.eval.style_suffix is not None and not bench.takes_style:
+        raise EvalInputError("eval.style_suffix", f"{bench.name} keeps its published prompt; style requirements apply to the pairwise benchmarks (rewardbench ...)")
     predictions = cfg.eval.predictions or run_judge_on_benchmark(cfg, bench, judge)
-    result = bench.evaluate(cfg.eval, predictions, parse or configured_parse)
-    return with_protocol(result, cfg.eval)
+    result = bench.score(cfg.eval, predictions, parse or configured_parse)
+    return with_protocol(result, bench, cfg.eval)
 
 
-def with_protocol(result: EvalResult, eval_cfg) -> EvalResult:
+def with_protocol(result: EvalResult, bench, eval_cfg) -> EvalResult:
     """Record which prompt and which parser produced the numbers, in OUT.json and the report."""
-    from cj2.eval.pairwise_bench import verdict_format_of
-
-    if result.benchmark == "judgerbenchv2":
-        prompt, verdict_format = "judgerbenchv2", "judgerbench_en/judgerbench_cn"
-    else:
-        prompt, verdict_format = eval_cfg.template, verdict_format_of(eval_cfg)
+    prompt, verdict_format = bench.protocol(eval_cfg)
     result.protocol = {"prompt": prompt, "verdict_format": verdict_format, "parser": eval_cfg.parser, "unparsed": result.unparsed}
     if eval_cfg.style_suffix:
-        from cj2.eval.robustness import style_text
+        from cj2.eval.judging.styles import style_text
 
         result.protocol["style_suffix"] = {"name": eval_cfg.style_suffix, "text": style_text(eval_cfg.style_suffix)}
     result.metrics = {"protocol": result.protocol, **result.metrics, "position": position_report(result.judgments)}
@@ -95,7 +73,7 @@ def with_protocol(result: EvalResult, eval_cfg) -> EvalResult:
 
 def position_report(judgments) -> dict:
     """Every pairwise benchmark's position-bias block: verdict-A rate against gold-A rate, accuracy by gold side, swap consistency."""
-    from cj2.eval.pairwise_metric import position_bias, swap_consistency
+    from cj2.eval.core.pairwise_metric import position_bias, swap_consistency
 
     report = dict(position_bias(judgments))
     if any(j.swapped for j in judgments):
@@ -104,8 +82,8 @@ def position_report(judgments) -> dict:
 
 
 def write_outputs(cfg, result: EvalResult) -> Path:
-    from cj2.eval.plots import write_plots
-    from cj2.eval.report import markdown_report
+    from cj2.eval.reporting.plots import write_plots
+    from cj2.eval.reporting.report import markdown_report
     from cj2.utils.atomic import atomic_write_text
 
     output = Path(cfg.eval.output or Path(cfg.run_dir) / f"eval_{run_label(cfg.eval)}.json")
@@ -118,8 +96,8 @@ def write_outputs(cfg, result: EvalResult) -> Path:
 
 
 def run(cfg):
-    from cj2.eval.report import print_report
-    from cj2.eval.tracking import log_result
+    from cj2.eval.reporting.report import print_report
+    from cj2.eval.reporting.tracking import log_result
 
     try:
         result = evaluate(cfg)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cj2.data.judgment_check import incomplete_reason
+from cj2.data.curation.judgment_check import incomplete_reason
 from cj2.verdicts import get_format, parse
 
 
@@ -22,7 +22,7 @@ def judge_candidates(texts: list[str], label: str, verdict_format: str, accept_c
     """One dict per candidate; ``accept_cap <= 0`` keeps every accepted candidate.
 
     A candidate stating the label is accepted only when it is a complete judgment
-    (cj2.data.judgment_check); ``rejected`` names why a candidate is not accepted:
+    (cj2.data.curation.judgment_check); ``rejected`` names why a candidate is not accepted:
     ``unparsed``, ``wrong_verdict`` or an incompleteness reason.
     """
     candidates, kept = [], 0

@@ -9,7 +9,7 @@ whose question is evaluation data are quarantined before the teacher sees them.
 
 Locally (``curate.shard_index=null``) one process works through every shard; in a SLURM array
 each task takes its own shard, and whichever finds every shard done writes ``summary.json``. The
-data build reads the result (cj2.data.curated) and never calls a teacher.
+data build reads the result (cj2.data.curation.curated) and never calls a teacher.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from cj2.data import decontaminate
-from cj2.data.curated import component_dir, differences, encode, fingerprint, teacher_components
-from cj2.data.loaders import example_of, plain_component, source_rows
+from cj2.data.curation import decontaminate
+from cj2.data.curation.curated import component_dir, differences, encode, fingerprint, teacher_components
+from cj2.data.sources.loaders import example_of, plain_component, source_rows
 from cj2.sample.curation import Curator
 from cj2.utils.atomic import atomic_write_text
 from cj2.utils.shard_store import ShardStore

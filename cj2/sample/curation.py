@@ -15,7 +15,7 @@ judgment only when its verdict is the known answer:
 - ``rft`` (reward data): the teacher writes ``sample.n`` candidates; the first ``sample.accept_cap``
   (M) whose verdict matches the label are kept.
 
-On every step a judgment counts only when complete (cj2.data.judgment_check: the CoT format's
+On every step a judgment counts only when complete (cj2.data.curation.judgment_check: the CoT format's
 seven keys, in order, non-empty); a row whose agreeing judgments are all incomplete is rejected
 with the incompleteness reason instead of ``teacher_disagrees``.
 - ``synthesize`` on a ``knowledge`` component: the row's responses, or ``options.responses_per_question``
@@ -37,12 +37,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from cj2.data.answers import is_correct, option_letters
-from cj2.data.dates import DATE_FORMATS, cutoff_date, parse_date
-from cj2.data.judgment_check import incomplete_reason
-from cj2.data.positions import orient, seeded_unit
+from cj2.data.curation.answers import is_correct, option_letters
+from cj2.data.curation.judgment_check import incomplete_reason
+from cj2.data.curation.positions import orient
 from cj2.data.records import JudgeExample, RejectedRow
+from cj2.data.sources.dates import DATE_FORMATS, cutoff_date, parse_date
 from cj2.data.templates import get_template
+from cj2.utils.seeded import seeded_unit
 from cj2.verdicts import parse
 
 # (instruction for response A's author, for B's, the requirement that prefers A, the one that prefers B)

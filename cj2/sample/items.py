@@ -7,7 +7,7 @@ from a hash of its content, so the same row always lands in the same shard with 
 A row that cannot be judged goes to quarantine with its file, row number and reason; it is
 assigned to a shard by its row number, so exactly one array task records it.
 
-Position balance (``sample.swap_positions``, the modes of cj2.data.positions.orient): reward data
+Position balance (``sample.swap_positions``, the modes of cj2.data.curation.positions.orient): reward data
 usually lists the chosen response first, so sampling it as read would teach a judge that the
 answer is "A". ``random`` swaps exactly one row of every pair of input rows (2k, 2k+1), chosen by
 a coin seeded with ``sample.seed``, the source and the pair, so the sampled labels are half A,
@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cj2.data.positions import orient
+from cj2.data.curation.positions import orient
 from cj2.data.records import JudgeExample
 
 

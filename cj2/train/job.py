@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from cj2 import cpu_shims
 from cj2.cluster import preemption
 from cj2.cluster.env import init_distributed
-from cj2.data.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.data.build.stream import PackedDataset, PackedStream, collate, denominators
 from cj2.placement import require_gpus
 from cj2.tracking.wandb_run import Tracker
 from cj2.train.checkpoint import Checkpoints
@@ -82,7 +82,7 @@ def prebuilt_data(cfg) -> PackedDataset:
     Building is its own stage (``launch/build_data.py``, a CPU job): built inside training, rank
     0 would tokenize for hours while the other ranks time out in an NCCL barrier.
     """
-    from cj2.data.build import completed_build, config_hash
+    from cj2.data.job import completed_build, config_hash
 
     out_dir = Path(cfg.data.output_dir)
     wanted = config_hash(cfg)

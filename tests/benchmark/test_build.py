@@ -11,7 +11,7 @@ import pytest
 from cj2.benchmark.job import build
 from cj2.benchmark.models import build_engine_for
 from cj2.benchmark.queries import BenchInputError
-from cj2.eval.judgerbenchv2 import load_benchmark
+from cj2.eval.benchmarks.judgerbenchv2.records import load_benchmark
 from tests.benchmark.conftest import compose_bench, read_outputs, scripted_overrides
 from tests.benchmark.scripted_models import quality_of
 

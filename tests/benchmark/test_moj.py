@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cj2.benchmark.moj import Pair, agreement, decide, fleiss_kappa, judge_requests, majority, vote
-from cj2.eval.official_parsers import official_parse
+from cj2.eval.judging.official_parsers import official_parse
 
 B, M = "base", "model"
 

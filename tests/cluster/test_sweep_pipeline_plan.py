@@ -80,7 +80,7 @@ def test_a_rerun_skips_exactly_the_complete_work(tmp_path):
     """Catches: a finished run retrained (or, worse, a run with changed settings skipped: the
     fingerprint check dropped), a build of another config taken as complete, and an evaluation
     kept after its judge was retrained (the output-newer-than-judge check dropped)."""
-    from cj2.data.build import config_hash
+    from cj2.data.job import config_hash
     from cj2.train.fingerprint import fingerprint
 
     _, points, evaluations, _ = plan(sweep(tmp_path))

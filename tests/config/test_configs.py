@@ -122,7 +122,7 @@ def test_misconfiguration_fails_with_a_clear_message(overrides, key, fragment):
 
 def test_no_data_preset_reads_an_evaluation_set():
     """Catches: a preset (the old pairwise_public) that trains on a registered benchmark's data."""
-    from cj2.data.decontaminate import eval_source
+    from cj2.data.curation.decontaminate import eval_source
 
     for option in sorted(f.stem for f in (CONF_DIR / "data").glob("*.yaml")):
         for name, comp in compose([f"data={option}"]).data.components.items():

@@ -34,7 +34,7 @@ def data_cfg(out_dir: Path, components: dict, **data_overrides):
 def curate_and_build(cfg, teacher, **build_options) -> Path:
     """The two stages as the pipeline runs them: the teacher curates (cj2.sample.curate), then the
     build reads the curated rows and calls no teacher."""
-    from cj2.data.build import build_mixture
+    from cj2.data.job import build_mixture
     from cj2.sample.curate import curate
 
     curate(cfg, teacher, show_progress=False)

@@ -1,10 +1,10 @@
-"""Final-answer extraction (cj2/data/answers.py): letters among the question's options, the last stated answer."""
+"""Final-answer extraction (cj2/data/curation/answers.py): letters among the question's options, the last stated answer."""
 
 from __future__ import annotations
 
 import pytest
 
-from cj2.data.answers import extract_letter, extract_number, is_correct, option_letters
+from cj2.data.curation.answers import extract_letter, extract_number, is_correct, option_letters
 
 MMLU_QUESTION = "Which number is prime?\n(A) 4\n(B) 5\n(C) 6\n(D) 8"
 

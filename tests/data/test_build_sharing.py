@@ -8,9 +8,9 @@ import threading
 import pytest
 from omegaconf import OmegaConf
 
-import cj2.data.build as build_module
+import cj2.data.job as build_module
 from cj2.config.compose import compose
-from cj2.data.build import BuildConflict, build_lock, build_mixture, config_hash
+from cj2.data.job import BuildConflict, build_lock, build_mixture, config_hash
 from tests.data.helpers import ScriptedTeacher, cot_judgment, curate_and_build, data_cfg, write_jsonl
 
 ABLATIONS = ("margin_7b", "sft_7b", "dpo_7b", "temperature_7b")

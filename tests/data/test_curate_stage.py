@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from cj2.config import compose, finalize
-from cj2.data.build import build_mixture
-from cj2.data.curated import CurationMissing
+from cj2.data.curation.curated import CurationMissing
+from cj2.data.job import build_mixture
 from cj2.sample.curate import CurationMismatch, curate
 from tests.data.helpers import cot_judgment, read_jsonl, write_jsonl
 from tests.data.teachers import MarkerTeacher
@@ -129,7 +129,7 @@ def test_the_build_refuses_missing_or_foreign_curation(tmp_path, inputs):
 def test_the_data_build_imports_no_sampling_code():
     """Sampling produces, the build consumes. Catches: cj2.data importing cj2.sample (the old
     in-build curation pulled the engines into every build)."""
-    code = "import sys, cj2.data.build, cj2.data.curated; print(sorted(m for m in sys.modules if m.startswith('cj2.sample')))"
+    code = "import sys, cj2.data.job, cj2.data.curation.curated; print(sorted(m for m in sys.modules if m.startswith('cj2.sample')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
 

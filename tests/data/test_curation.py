@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from cj2.data.answers import extract_letter, extract_number, is_correct
+from cj2.data.curation.answers import extract_letter, extract_number, is_correct
 from cj2.sample.curation import STYLE_AXES
 from tests.data.helpers import ScriptedTeacher, cot_judgment, curate_and_build, data_cfg, read_jsonl, write_jsonl
 

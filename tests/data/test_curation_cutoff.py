@@ -1,6 +1,6 @@
 """Curation edges: a row dated ON the cut-off is recent; the teacher's "incorrect" judgments are kept.
 
-Through the public build (cj2.data.build.build_mixture) with a scripted teacher (the sampling
+Through the public build (cj2.data.job.build_mixture) with a scripted teacher (the sampling
 engines' ``generate`` interface): keep/drop can only be checked against verdicts known in advance.
 """
 
@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from cj2.config.validate import problems_of
-from cj2.data.dates import parse_date
+from cj2.data.sources.dates import parse_date
 from tests.data.helpers import cot_judgment, curate_and_build, data_cfg, read_jsonl, write_jsonl
 from tests.data.test_curation import ScriptedTeacher, user_text
 

@@ -9,11 +9,11 @@ import pytest
 
 from cj2.config import ConfigError, compose, validate
 from cj2.config.compose import CONF_DIR
-from cj2.data.build import build_mixture
-from cj2.data.decontaminate import EVAL_DATA, eval_source, load_questions, question_hash, registered_benchmarks
-from cj2.data.loaders import load_examples
+from cj2.data.curation.decontaminate import EVAL_DATA, eval_source, load_questions, question_hash, registered_benchmarks
+from cj2.data.job import build_mixture
 from cj2.data.records import JudgeExample
-from cj2.data.sources import SourceError
+from cj2.data.sources.loaders import load_examples
+from cj2.data.sources.raw import SourceError
 from tests.data.helpers import data_cfg, read_jsonl, write_jsonl
 
 

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cj2.data.encoder import TiktokenEncoder, TokenizersEncoder, _split_pattern, _tiktoken_ranks, text_encoder, token_at
+from cj2.data.build.encoder import (
+    TiktokenEncoder,
+    TokenizersEncoder,
+    _split_pattern,
+    _tiktoken_ranks,
+    text_encoder,
+    token_at,
+)
 
 
 def api_ids(tokenizer, texts: list[str]) -> list[list[int]]:

@@ -8,9 +8,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from cj2.config.schema import DataComponentConfig
-from cj2.data.fields import FieldError, resolve
-from cj2.data.loaders import load_examples
 from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
+from cj2.data.sources.fields import FieldError, resolve
+from cj2.data.sources.loaders import load_examples
 from tests.data.helpers import write_jsonl
 
 
@@ -133,7 +133,7 @@ def test_sft_rows_and_training_sample_passthrough(tmp_path):
 
 
 def test_json_file_must_be_an_array(tmp_path):
-    from cj2.data.sources import SourceError
+    from cj2.data.sources.raw import SourceError
 
     (tmp_path / "bad.json").write_text(json.dumps({"a": 1}))
     with pytest.raises(SourceError, match="bad.json"):

@@ -13,10 +13,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from cj2.config import compose
-from cj2.data.build import build_mixture
-from cj2.data.loaders import load_examples
+from cj2.data.job import build_mixture
 from cj2.data.records import RejectedRow
-from cj2.data.sources import SourceError
+from cj2.data.sources.loaders import load_examples
+from cj2.data.sources.raw import SourceError
 from tests.data.helpers import data_cfg
 from tests.data.test_public_recipes import FIXTURES as PUBLIC_FIXTURES
 from tests.data.test_public_recipes import fixture, rows_in

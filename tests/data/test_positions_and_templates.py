@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from cj2.data.positions import SwapError, orient, swap_judgment
+from cj2.data.curation.positions import SwapError, orient, swap_judgment
+from cj2.data.curation.retemplate import COMPOSABLE, compose_judgment, eligible_templates, reasoning_of, retemplate
 from cj2.data.records import JudgeExample
-from cj2.data.retemplate import COMPOSABLE, compose_judgment, eligible_templates, reasoning_of, retemplate
 from cj2.data.templates import COT_KEYS, TEMPLATES, get_template
 from cj2.verdicts import FORMATS, parse
 

@@ -10,8 +10,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from cj2.config.compose import compose
-from cj2.data.loaders import load_examples
 from cj2.data.records import RejectedRow, TrainingSample
+from cj2.data.sources.loaders import load_examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "public"
 # Sources that are not on the Hub: read from `path` (a download from the named repository).

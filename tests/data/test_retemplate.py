@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cj2.data.curation.retemplate import reasoning_of, retemplate, strip_verdicts
 from cj2.data.records import JudgeExample
-from cj2.data.retemplate import reasoning_of, retemplate, strip_verdicts
 
 ISSUE_CRITIQUE = "Response A cites the statute; Response B misreads it. Therefore [[A]]\n\nMy final verdict is: [[A>B]]"
 

@@ -14,8 +14,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from cj2.config import compose
-from cj2.data.loaders import load_examples
 from cj2.data.records import JudgeExample, RejectedRow
+from cj2.data.sources.loaders import load_examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reward"
 

@@ -10,8 +10,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from cj2.config.compose import compose
-from cj2.data.loaders import load_examples
 from cj2.data.records import JudgeExample, RejectedRow
+from cj2.data.sources.loaders import load_examples
 
 # The benchmark files' field mappings, as the evaluation helpers read them. They are evaluation
 # sets, so no training preset holds them any more (docs/data.md, "Evaluation sets never train").
@@ -131,7 +131,7 @@ def test_rmb_chosen_is_a(presets, shared_data):
 
 
 def test_gsm8k_and_mmlu(presets, shared_data):
-    from cj2.data.answers import gold_answer
+    from cj2.data.curation.answers import gold_answer
 
     comps = presets("knowledge_public")
     gsm_rows = [json.loads(line) for line in (shared_data / "gsm8k/test.jsonl").read_text().splitlines()]

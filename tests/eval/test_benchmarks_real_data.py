@@ -149,7 +149,7 @@ def test_generic_rescoring_command(tmp_path, shared_data, repo_root):
 
 
 def test_bad_generic_label_names_file_row_and_field(tmp_path):
-    from cj2.eval.files import EvalInputError
+    from cj2.eval.core.files import EvalInputError
 
     data = tmp_path / "set.json"
     data.write_text(json.dumps([{"input": "q", "output_1": "a", "output_2": "b", "label": 1}, {"input": "q", "output_1": "a", "output_2": "b", "label": 3}]))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cj2.eval.compare import compare_rows, main
+from cj2.eval.reporting.compare import compare_rows, main
 
 
 def judgerbench_output(final, accuracy, diff, knowledge):

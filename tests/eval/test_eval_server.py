@@ -70,7 +70,7 @@ def launch_eval(repo_root: Path, args: list[str], log: Path) -> subprocess.Popen
 @pytest.mark.slow
 def test_killed_server_evaluation_resumes_without_rejudging(repo_root, transformers_server, tmp_path):  # noqa: F811
     """Catches: a rerun that ignores the stored parts and judges everything again (mutant
-    ``done = set()`` in cj2.eval.stored_judging: judged_this_run and the server's request count)."""
+    ``done = set()`` in cj2.eval.judging.stored_judging: judged_this_run and the server's request count)."""
     from cj2.config import compose, finalize
     from cj2.eval.job import run
 
@@ -111,7 +111,7 @@ def test_revision_through_a_policy_server(transformers_server, shared_data, tmp_
     Catches: the first answers reported as the revised ones (mutant ``revised = answers``; the
     stages have their own seeds, so the tiny random model's replies differ). The server's request
     count checks that each stage is sent once: 3 answers, 3 critiques, 3 revisions, 2 ratings."""
-    from cj2.eval.revision import run
+    from cj2.eval.studies.revision import run
 
     tasks = tmp_path / "tasks.jsonl"
     gsm8k = [json.loads(line) for line in (shared_data / "gsm8k/test.jsonl").read_text().splitlines()[:2]]

@@ -114,7 +114,7 @@ def test_a_set_from_the_command_line_alone(tmp_path):
 
 def test_unknown_name_without_fields_is_named(tmp_path):
     """Catches: any unknown benchmark name silently treated as a generic set."""
-    from cj2.eval.files import EvalInputError
+    from cj2.eval.core.files import EvalInputError
 
     with pytest.raises(EvalInputError, match="unknown benchmark 'nosuch'"):
         evaluate(compose(["eval.name=nosuch", "eval.predictions=p.jsonl", f"run_dir={tmp_path}"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cj2.data.records import JudgeExample
-from cj2.eval.hooks import evaluate_pairwise
+from cj2.eval.judging.hooks import evaluate_pairwise
 
 
 def always_a(conversations):

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from cj2.config import compose
-from cj2.eval.files import EvalInputError
-from cj2.eval.judge import judge, read_requests
+from cj2.eval.core.files import EvalInputError
+from cj2.judge.job import judge, read_requests
 from cj2.verdicts import parse
 from tests.sample.conftest import tiny_qwen2_dir, transformers_server  # noqa: F401  (session fixtures shared with the engine tests)
 from tests.scripted import ScriptedEngine
@@ -125,7 +125,7 @@ def test_eval_runs_a_model_then_scores_its_saved_outputs(tiny_judge, tmp_path, s
     ],
 )
 def test_engine_options_from_the_eval_config(overrides, expected):
-    from cj2.eval.inference import engine_options
+    from cj2.eval.judging.inference import engine_options
 
     assert engine_options(eval_cfg(**overrides)) == expected
 
@@ -139,7 +139,7 @@ def test_eval_without_predictions_or_model_says_what_to_set(tmp_path):
 
 @pytest.mark.slow
 def test_judge_through_an_openai_endpoint(transformers_server, tmp_path):  # noqa: F811
-    from cj2.eval.inference import build_judge
+    from cj2.eval.judging.inference import build_judge
 
     cfg = eval_cfg(engine="openai", model=transformers_server["model"], base_url=transformers_server["base_url"], max_tokens=6, swap=True)
     engine = build_judge(cfg)

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from cj2.eval.files import EvalInputError
+from cj2.eval.core.files import EvalInputError
 from tests.eval import judgerbench_fixture as fx
 
 
@@ -44,9 +44,9 @@ def test_the_data_dirs_table_is_taken_when_none_is_given(tmp_path):
 def test_published_path_is_unchanged(tmp_path):
     """Without the build's files: the published table object, the ten scenarios, no extra key or note.
     Mutant caught: the note or the "ground_truth" key added on every run (the published report's bytes change)."""
+    from cj2.eval.benchmarks.judgerbenchv2.records import benchmark_scenarios, resolve_ground_truth
+    from cj2.eval.benchmarks.judgerbenchv2.table import GROUND_TRUTH_WINS, SCENARIOS
     from cj2.eval.job import evaluate
-    from cj2.eval.judgerbenchv2 import benchmark_scenarios, resolve_ground_truth
-    from cj2.eval.judgerbenchv2_table import GROUND_TRUTH_WINS, SCENARIOS
 
     data_dir, predictions, truth = fx.build(tmp_path)
     assert resolve_ground_truth(None, data_dir) == (GROUND_TRUTH_WINS, None)
@@ -60,9 +60,9 @@ def test_published_path_is_unchanged(tmp_path):
 def test_a_built_scenario_list_replaces_the_published_one(tmp_path):
     """benchmark.json names the scenarios: the other files are not required, a custom name scores.
     Mutant caught: load_benchmark still demanding the ten published files."""
+    from cj2.eval.benchmarks.judgerbenchv2.prompt import judge_prompt
+    from cj2.eval.benchmarks.judgerbenchv2.records import load_benchmark
     from cj2.eval.job import evaluate
-    from cj2.eval.judgerbenchv2 import load_benchmark
-    from cj2.eval.judgerbenchv2_prompt import judge_prompt
 
     data_dir, predictions, truth = fx.build(tmp_path)
     rows = json.loads((data_dir / "IF.json").read_text())
@@ -86,7 +86,7 @@ def test_a_built_scenario_list_replaces_the_published_one(tmp_path):
 
 def test_a_broken_benchmark_json_is_named(tmp_path):
     """Mutant caught: an empty scenario list accepted (the evaluation would score nothing and report a mean of nothing)."""
-    from cj2.eval.judgerbenchv2 import benchmark_scenarios
+    from cj2.eval.benchmarks.judgerbenchv2.records import benchmark_scenarios
 
     (tmp_path / "benchmark.json").write_text(json.dumps({"scenarios": []}))
     with pytest.raises(EvalInputError, match=r"benchmark\.json field 'scenarios'"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cj2.eval.judgerbenchv2_metric import (
+from cj2.eval.benchmarks.judgerbenchv2.metric import (
     BASE,
     MODEL,
     PairOutcome,

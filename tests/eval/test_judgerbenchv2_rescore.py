@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from cj2.eval.files import EvalInputError
+from cj2.eval.core.files import EvalInputError
 from tests.eval import judgerbench_fixture as fx
 
 
@@ -87,8 +87,8 @@ def test_positions_decide_the_score(tmp_path):
 
 
 def test_published_table_is_used_by_default(tmp_path):
+    from cj2.eval.benchmarks.judgerbenchv2.table import GROUND_TRUTH_WINS
     from cj2.eval.job import evaluate
-    from cj2.eval.judgerbenchv2_table import GROUND_TRUTH_WINS
 
     data_dir, predictions, _ = fx.build(tmp_path)
     for scenario in fx.SCENARIOS:  # rename x, y to two published models

@@ -19,7 +19,7 @@ import pytest
 
 from cj2.config import compose
 from cj2.eval.job import evaluate
-from cj2.eval.report import markdown_report as markdown_of
+from cj2.eval.reporting.report import markdown_report as markdown_of
 from tests.eval import judgerbench_fixture as fx
 
 # --- OpenCompass, transcribed -------------------------------------------------------------
@@ -148,7 +148,7 @@ CHOICE_CASES = [
 @pytest.mark.parametrize("text, official, lenient", WINNER_CASES)
 def test_judgerbench_winner_official_and_lenient(text, official, lenient):
     """Catches: an IGNORECASE flag or a [A-Za-z] class in the official regex; lenient delegating to official."""
-    from cj2.eval.official_parsers import lenient_parse, official_parse
+    from cj2.eval.judging.official_parsers import lenient_parse, official_parse
 
     assert official == oc_extract_winner(text, "en")
     cn = text.replace("winner", "胜者").replace("Winner", "胜者")
@@ -162,7 +162,7 @@ def test_judgerbench_winner_official_and_lenient(text, official, lenient):
 @pytest.mark.parametrize("text, official, lenient", CHOICE_CASES)
 def test_choice_official_and_lenient(text, official, lenient):
     """Catches: the first-character fallback dropped (or taken from the first marker); lenient not reading cj2_cot."""
-    from cj2.eval.official_parsers import lenient_parse, official_parse
+    from cj2.eval.judging.official_parsers import lenient_parse, official_parse
 
     if text.endswith('"Model '):
         with pytest.raises(IndexError):
@@ -242,7 +242,7 @@ def test_judgerbenchv2_official_equals_opencompass_on_messy_outputs(tmp_path):
 
 def test_unknown_parser_is_named(tmp_path):
     """Catches: an unknown eval.parser silently falling back to one of the two."""
-    from cj2.eval.files import EvalInputError
+    from cj2.eval.core.files import EvalInputError
 
     with pytest.raises(EvalInputError, match="eval.parser: expected one of official, lenient, got 'strict'"):
         evaluate(cfg(tmp_path, "judgebench", data_file="x.jsonl", predictions="p.jsonl", parser="strict"))
@@ -309,7 +309,7 @@ def test_rmb_official_equals_rmb_evaluator(tmp_path):
 
 def test_choice_prompt_is_opencompass_text():
     """Catches: any edit of the prompt text (the curly apostrophe, the leading newline) or str.format filling."""
-    from cj2.eval.opencompass_prompts import choice_prompt
+    from cj2.eval.judging.opencompass_prompts import choice_prompt
 
     assert choice_prompt("Q?", "ra", "rb") == OC_CHOICE_PROMPT.replace("{question}", "Q?").replace("{answerA}", "ra").replace("{answerB}", "rb")
     # safe_format: sequential str.replace in column order, the output column {judge} emptied
@@ -319,8 +319,8 @@ def test_choice_prompt_is_opencompass_text():
 @pytest.mark.parametrize("name", ["judgebench", "rmb", "rewardbench"])
 def test_choice_protocol_is_the_default_and_template_switches_it(tmp_path, shared_data, name):
     """Catches: the yaml default still cj2_cot; eval.template=cj2_cot ignored; RMB's question not in OpenCompass's form."""
-    from cj2.eval.job import benchmark_module
-    from cj2.eval.pairwise_bench import verdict_format_of
+    from cj2.eval.judging.pairwise import verdict_format_of
+    from cj2.eval.registry import get as benchmark_module
 
     files = {"judgebench": {"data_file": shared_data / "judgebench" / "judgebench_gpt-4o.jsonl"}, "rewardbench": {"data_file": tmp_path / "rb.jsonl"}}
     (tmp_path / "rb.jsonl").write_text(json.dumps({"prompt": "q", "chosen": "good", "rejected": "bad", "subset": "hep-go", "winner": "B"}) + "\n")

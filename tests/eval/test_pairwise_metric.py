@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cj2.eval.pairwise_metric import (
+from cj2.eval.benchmarks.rewardbench.metric import OFFICIAL_COUNTS, rewardbench_score
+from cj2.eval.benchmarks.rmb.metric import rmb_scores
+from cj2.eval.core.pairwise_metric import (
     PairJudgment,
     accuracy_counts,
     pairwise_report,
@@ -13,8 +15,6 @@ from cj2.eval.pairwise_metric import (
     unswap,
     verdict_confusion,
 )
-from cj2.eval.rewardbench_metric import OFFICIAL_COUNTS, rewardbench_score
-from cj2.eval.rmb_metric import rmb_scores
 
 
 def J(item, gold, verdict, swapped=False, group=""):

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from cj2.eval.pairwise_metric import (
+from cj2.eval.core.pairwise_metric import (
     PairJudgment,
     accuracy_counts,
     group_judgments,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from cj2.eval.positions import BASE_IS_A, balanced_positions, judgerbench_positions
+from cj2.eval.benchmarks.judgerbenchv2.positions import BASE_IS_A, balanced_positions, judgerbench_positions
 
 
 def independent_published_positions():

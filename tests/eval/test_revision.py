@@ -8,8 +8,8 @@ import json
 import pytest
 
 from cj2.config import compose, finalize
-from cj2.eval.files import EvalInputError
-from cj2.eval.revision import is_correct, numeric_answer, run_revision
+from cj2.eval.core.files import EvalInputError
+from cj2.eval.studies.revision import is_correct, numeric_answer, run_revision
 from tests.scripted import ScriptedEngine
 
 # (question, gold or None, the judge's hint in its critique)
@@ -80,7 +80,7 @@ def test_gsm8k_answers_are_read_after_the_marker_or_as_the_last_number(shared_da
 
 def test_a_task_without_a_question_is_named(cfg, tmp_path):
     """Catches: a malformed task silently skipped."""
-    from cj2.eval.revision import read_tasks
+    from cj2.eval.studies.revision import read_tasks
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "Q"}\n{"answer": "#### 1"}\n')

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cj2.eval.pairwise_metric import PairJudgment
-from cj2.eval.rmb_metric import bon_accuracy, rmb_scores
+from cj2.eval.benchmarks.rmb.metric import bon_accuracy, rmb_scores
+from cj2.eval.core.pairwise_metric import PairJudgment
 
 
 def group(uid: str, verdicts: list[str | None]) -> list[PairJudgment]:
@@ -14,7 +14,7 @@ def group(uid: str, verdicts: list[str | None]) -> list[PairJudgment]:
 
 
 def test_best_of_n_needs_every_loser_beaten_with_three_or_more_losers():
-    """Catches: BoN counted by majority (beating 2 of 3 losers) in cj2/eval/rmb_metric.py.
+    """Catches: BoN counted by majority (beating 2 of 3 losers) in cj2/eval/benchmarks/rmb/metric.py.
 
     Hand count: g_all beats 3/3, g_most 2/3, g_one 1/3, g_four 4/4, g_unparsed 3/4 + one unparsed
     -> 2 of 5 groups correct = 40%."""
@@ -58,7 +58,7 @@ def test_rmb_scores_split_pairs_and_bon_per_goal():
 def test_accuracies_are_true_percentages_and_empty_parts_score_zero():
     """Catches: floor division in pair_accuracy (1 of 3 would be 33.0) and a non-zero score for
     an empty part (a sentinel like -1 would drag the averages down)."""
-    from cj2.eval.rmb_metric import pair_accuracy
+    from cj2.eval.benchmarks.rmb.metric import pair_accuracy
 
     assert pair_accuracy([PairJudgment("a", "A", "A"), PairJudgment("b", "A", "B"), PairJudgment("c", "B", None)]) == pytest.approx(100 / 3)
     assert pair_accuracy([]) == 0.0 and bon_accuracy({}) == 0.0

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from cj2.config import compose, finalize
-from cj2.eval.files import EvalInputError
-from cj2.eval.robustness import STYLES, run_robustness, write_report
+from cj2.eval.core.files import EvalInputError
+from cj2.eval.studies.robustness import STYLES, run_robustness, write_report
 from tests.scripted import ScriptedEngine
 
 # (subset, chosen, rejected): every chosen answer says "correct"; lengths decide the styled verdicts.
@@ -79,7 +79,7 @@ def test_robustness_reports_accuracy_with_and_without_each_style_and_the_drop(cf
 
 def test_an_unknown_style_is_named_with_the_known_ones(cfg):
     """Catches: an unknown style silently judged as the plain prompt."""
-    from cj2.eval.robustness import with_style
+    from cj2.eval.studies.robustness import with_style
 
     cfg = with_style(cfg, "verbose")
     with pytest.raises(EvalInputError, match="eval.style_suffix: unknown style 'verbose'; known: detailed, concise"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cj2.eval.ablation import write_table
+from cj2.eval.studies.ablation import write_table
 
 
 def eval_output(accuracy, parsed=16, consistency=50.0, a_rate=50.0):

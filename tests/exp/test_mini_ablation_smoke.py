@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cj2.data.verifiable_pairs import build_pairs
+from cj2.data.curation.verifiable_pairs import build_pairs
 from cj2.models import bundled_smollm2
 from tests.exp.test_verifiable_pairs import write_sources
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cj2.data.judgment_check import COT_KEYS, incomplete_reason
+from cj2.data.curation.judgment_check import COT_KEYS, incomplete_reason
 from cj2.data.records import JudgeExample
 from cj2.data.templates import get_template
 from cj2.sample.engines import build_engine

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from cj2.data.answers import is_correct
-from cj2.data.verifiable_pairs import SourceError, build_pairs
+from cj2.data.curation.answers import is_correct
+from cj2.data.curation.verifiable_pairs import SourceError, build_pairs
 
 
 def write_sources(root, questions=12):

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 
 from cj2.config import compose, finalize
-from cj2.data.build import build_mixture
+from cj2.data.job import build_mixture
 from cj2.sample.engines.base import Usage
 from cj2.sample.job import sample_and_summarize
 from tests.data.helpers import cot_judgment, data_cfg, read_jsonl, write_jsonl

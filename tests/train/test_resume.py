@@ -34,7 +34,7 @@ def test_killed_runs_resume_bitwise_and_fall_back_from_a_truncated_checkpoint(tm
     monkeypatch.setenv("WANDB_API_KEY", FAKE_SECRET)
     monkeypatch.setenv("WANDB_SILENT", "true")
     data = tmp_path / "data"  # one small demo mixture, built before training (training never builds data)
-    from cj2.data.build import build_mixture
+    from cj2.data.job import build_mixture
     from tests.train.resume_worker import config
 
     build_mixture(config(str(tmp_path / "full"), str(data)), show_progress=False)
@@ -91,7 +91,7 @@ def test_an_exported_checkpoint_resumes_at_another_tensor_parallel_size(tmp_path
     after launch/export_checkpoint.py's task, to the losses the TP2 continuation reaches.
     Catches: an export that drops the optimizer state or the trainer state (steps 5-6 diverge, or
     the run restarts at step 0), and an export saved DP-sharded (refused at TP1 like the original)."""
-    from cj2.data.build import build_mixture
+    from cj2.data.job import build_mixture
     from tests.train.resume_worker import config
 
     data = tmp_path / "data"

@@ -4,7 +4,7 @@ A small student cannot be its own teacher (SmolLM2-135M wrote 0 parseable verdic
 candidates), and a large one is not always at hand. For questions with a gold answer (GSM8K
 numbers, MMLU letters) the verdict does not need a model: this engine reads the judge prompt,
 takes the question and both responses out of it, extracts each response's final answer
-(``cj2.data.answers``), compares it with the gold answer, and writes a complete CJ2 CoT judgment
+(``cj2.data.curation.answers``), compares it with the gold answer, and writes a complete CJ2 CoT judgment
 (the seven keys of prompts.md, in order, each non-empty) whose verdict names the response with
 the gold answer. Everything about it is deterministic: the ``n`` candidates of a prompt are the
 same text, and the sampling settings are accepted and ignored.
@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cj2.data.answers import extract_letter, extract_number, gold_answer, option_letters
-from cj2.data.judgment_check import COT_KEYS
+from cj2.data.curation.answers import extract_letter, extract_number, gold_answer, option_letters
+from cj2.data.curation.judgment_check import COT_KEYS
 from cj2.sample.engines.base import Messages, Seed, Usage, check_sampling_args
 
 # The dialogue part of the cj2_cot prompt (cj2/data/templates/cj2_prompts.py), which the rule reads back.

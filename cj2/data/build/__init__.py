@@ -1,0 +1,1 @@
+"""Records -> the packed dataset training reads (tokenize -> spool -> mix -> pack -> stream); reads records only."""

@@ -1,0 +1,217 @@
+"""Evaluation sets never train: the benchmarks' data identities and the build's question-overlap screen.
+
+Two guards, both lifted per component by ``data.components.NAME.allow_eval_source: true``:
+
+- **Identity** (:func:`eval_source`, run by config validation before any job starts): a component
+  whose ``hub_name`` or ``path`` names the data of a benchmark of ``conf/eval/`` is refused. The
+  benchmarks are the eval configs (:func:`registered_benchmarks`); :data:`EVAL_DATA` says how each
+  one's published data is named (folder / file names, Hub ids), and an eval config's own
+  ``data_file`` / ``data_dir`` count as well.
+- **Overlap** (:func:`screen`, run in the build's workers before rendering): a training row whose
+  normalized question (:func:`normalized`) is a question of a file under ``data.decontaminate_against``
+  is quarantined as ``eval_overlap``, naming the evaluation file and row (off: ``data.decontaminate=false``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+import sys
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePath
+
+from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
+from cj2.data.sources.raw import SUFFIX_FORMATS, RawLine, SourceError, iter_rows, parse_line
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """How one benchmark's data is named where it is published."""
+
+    names: tuple[str, ...] = ()  # dataset names: a Hub id's name, or a path's file stem or its folder
+    globs: tuple[str, ...] = ()  # file or folder names (fnmatch, any case) matched anywhere in a path
+    paths: tuple[str, ...] = ()  # the eval config's own data_file / data_dir
+
+
+# Keyed by the conf/eval config names (tests/data/test_decontaminate.py checks that every eval
+# config has an entry). Names are compared normalized (lower case, letters and digits only), so
+# "reward-bench", "RewardBench" and "reward_bench" are one name. PandaLM and Auto-J publish training
+# data beside their test sets, so only their test files are named, never the whole dataset.
+EVAL_DATA = {
+    "judgebench": EvalData(names=("judgebench",), globs=("judgebench_*.jsonl", "dataset=judgebench*")),  # ScalerLab/JudgeBench
+    "judgerbenchv2": EvalData(names=("judgerbenchv2",)),  # the ten {scenario}.json of OpenCompass's JudgerBenchV2
+    "rmb": EvalData(names=("rmb", "rmbrewardmodelbenchmark"), globs=("RMB_dataset",)),  # Zhou-Zoey/RMB-Reward-Model-Benchmark
+    "rewardbench": EvalData(names=("rewardbench",)),  # allenai/reward-bench
+    "pandalm": EvalData(globs=("testset-v1.json",)),  # WeOpenML/PandaLM data/testset-v1.json
+    "llmbar": EvalData(names=("llmbar",), globs=("LLMBar",)),  # princeton-nlp/LLMBar Dataset/LLMBar/...
+    "autoj_pairwise": EvalData(globs=("testdata_pairwise.jsonl",)),  # GAIR-NLP/auto-j data/test/
+    "mini_heldout": EvalData(globs=("heldout_pairs.jsonl",)),  # the mini ablation's held-out pairs (cj2.data.curation.verifiable_pairs)
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+@lru_cache(maxsize=1)
+def registered_benchmarks() -> dict[str, EvalData]:
+    """Every benchmark of ``conf/eval/*.yaml`` with its data identity (:data:`EVAL_DATA` plus the
+    config's own data files)."""
+    from omegaconf import OmegaConf
+
+    from cj2.config.compose import CONF_DIR
+
+    out = {}
+    for path in sorted((CONF_DIR / "eval").glob("*.yaml")):
+        cfg = OmegaConf.load(path)
+        name = str(cfg.get("name") or path.stem)
+        known = EVAL_DATA.get(name, EvalData())
+        own = tuple(str(cfg[key]) for key in ("data_file", "data_dir") if cfg.get(key))
+        out[name] = EvalData(known.names, known.globs, known.paths + own)
+    return out
+
+
+def _path_match(path: str, data: EvalData) -> str | None:
+    parts = PurePath(path).parts
+    for glob in data.globs:
+        hit = next((p for p in parts if fnmatch.fnmatch(p.casefold(), glob.casefold())), None)
+        if hit:
+            return f"{hit!r} is its published file or folder name"
+    # Only the file and its folder: a parent far up (a home directory) says nothing about the data.
+    for part in parts[-2:]:
+        if _norm(PurePath(part).stem) in {_norm(n) for n in data.names}:
+            return f"{part!r} names it"
+    for own in data.paths:
+        mine, resolved = Path(own).expanduser().resolve(), Path(path).expanduser().resolve()
+        if resolved == mine or mine in resolved.parents:
+            return f"its eval config reads {own}"
+    return None
+
+
+def eval_source(path: str | None, hub_name: str | None, extra: list[tuple[str, str]] = ()) -> tuple[str, str] | None:
+    """``(benchmark, why)`` when ``path`` or ``hub_name`` is a registered benchmark's data, else None.
+
+    ``extra`` adds ``(benchmark, data path)`` pairs (the run's own ``eval.data_file`` / ``eval.data_dir``)."""
+    benchmarks = dict(registered_benchmarks())
+    for bench, own in extra:
+        known = benchmarks.get(bench, EvalData())
+        benchmarks[bench] = EvalData(known.names, known.globs, known.paths + (own,))
+    for bench, data in benchmarks.items():
+        if hub_name and _norm(hub_name.split("/")[-1]) in {_norm(n) for n in data.names}:
+            return bench, f"the Hub dataset {hub_name!r} is its data"
+        if path and (why := _path_match(path, data)):
+            return bench, why
+    return None
+
+
+# ---- prompt overlap -------------------------------------------------------------------------
+
+# Columns that hold the question in the benchmarks' own files (JudgeBench question, PandaLM
+# instruction + input, LLMBar input, RewardBench / JudgerBenchV2 / Auto-J prompt, RMB
+# conversation_input, MT-Bench turns) and in common training sets.
+QUESTION_COLUMNS = ("question", "prompt", "input", "instruction", "query", "conversation_input", "conversation", "messages", "turns")
+
+
+def normalized(text: str) -> str:
+    """The question as compared: Unicode-normalized, case-folded, punctuation and spacing ignored,
+    so a question re-joined with other separators or re-quoted still matches."""
+    return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).casefold()).split())
+
+
+def question_hash(text: str) -> bytes:
+    return hashlib.blake2b(normalized(text).encode("utf-8"), digest_size=12).digest()
+
+
+def _texts(row: dict) -> Iterator[str]:
+    """Every text an evaluation row may show as its question, as a training source would map it."""
+    from cj2.data.sources.fields import FieldError, resolve
+
+    for column in QUESTION_COLUMNS:
+        value = row.get(column)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list) and value:
+            if all(isinstance(v, str) for v in value):
+                yield from value  # MT-Bench turns
+            elif all(isinstance(m, dict) and "content" in m for m in value):
+                try:
+                    yield resolve(row, f"chat:{column}")  # the dialogue as a chat: field spec writes it
+                except FieldError:
+                    pass
+                yield from (str(m["content"]) for m in value if m.get("role", "user") == "user")
+    if isinstance(row.get("instruction"), str) and isinstance(row.get("input"), str):
+        yield f"{row['instruction']}\n\n{row['input']}"  # PandaLM: "{instruction}\n\n{input}"
+
+
+def _eval_files(root: str) -> list[Path]:
+    path = Path(root)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIX_FORMATS)
+    raise SourceError(f"data.decontaminate_against: {root}: no such file or folder (point it at evaluation data, or remove it)")
+
+
+def load_questions(paths: list[str]) -> dict[bytes, str]:
+    """``{question hash: "FILE row N"}`` over every row of every file under ``paths``."""
+    questions: dict[bytes, str] = {}
+    for root in paths:
+        for file in _eval_files(root):
+            for _, item in iter_rows("eval", str(file)):
+                item = parse_line("eval", str(file), item) if isinstance(item, RawLine) else item
+                if isinstance(item, RejectedRow):
+                    continue  # an unreadable evaluation row has no question to protect
+                number, row = item
+                for text in _texts(row):
+                    if text.strip():
+                        questions.setdefault(question_hash(text), f"{file} row {number}")
+    return questions
+
+
+# The loaded questions of the build in progress: set before its worker pool forks, so that every
+# worker inherits them instead of receiving them with each chunk.
+_ACTIVE: dict[bytes, str] = {}
+
+
+def load(cfg) -> None:
+    """Read ``data.decontaminate_against`` for the build that starts (nothing when it is off)."""
+    _ACTIVE.clear()
+    if cfg.data.decontaminate and cfg.data.decontaminate_against:
+        _ACTIVE.update(load_questions(list(cfg.data.decontaminate_against)))
+        print(f"cj2 build_data: {len(_ACTIVE)} evaluation questions loaded; training rows asking one are quarantined (eval_overlap)", file=sys.stderr)
+
+
+def unload() -> None:
+    _ACTIVE.clear()
+
+
+def _question(record) -> str | None:
+    if isinstance(record, JudgeExample):
+        return record.question
+    if isinstance(record, TrainingSample):  # G-SFT: the first user turn is its question
+        return next((m.get("content") for m in record.messages if m.get("role") == "user"), None)
+    return None
+
+
+def screen(name: str, source, items: list) -> list:
+    """``items`` (index, record or source row) of component ``name`` (``source``: its plain config,
+    None for generated rows) with every row whose question is in the loaded evaluation data
+    replaced by its ``eval_overlap`` rejection (rows parsed here are not parsed again)."""
+    if not _ACTIVE or (source is not None and source.allow_eval_source):
+        return items
+    from cj2.data.sources.loaders import SourceRow, example_of
+
+    out = []
+    for index, item in items:
+        record = example_of(source, name, item) if isinstance(item, SourceRow) else item
+        question = _question(record)
+        where = _ACTIVE.get(question_hash(question)) if isinstance(question, str) and question.strip() else None
+        if where is not None:
+            record = RejectedRow(name, str(record.meta.get("file", name)), int(record.meta.get("row", 0)), "eval_overlap",
+                                 f"the question is also in the evaluation data ({where})")
+        out.append((index, record))
+    return out

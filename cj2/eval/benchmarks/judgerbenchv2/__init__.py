@@ -1,0 +1,1 @@
+"""JudgerBenchV2: records and published positions, prompt, ground-truth table, metric, and its benchmark object."""

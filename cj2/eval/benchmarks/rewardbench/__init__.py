@@ -1,0 +1,1 @@
+"""RewardBench: the filtered split (benchmark) and its section-weighted score (metric)."""

@@ -1,0 +1,1 @@
+"""RMB: pairwise and Best-of-N sets (benchmark) and their scores (metric)."""
