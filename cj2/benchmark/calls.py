@@ -22,7 +22,8 @@ from typing import Any
 
 from cj2.benchmark.queries import BenchInputError
 from cj2.utils.atomic import atomic_write_text
-from cj2.utils.shard_store import ShardStore, read_jsonl
+from cj2.utils.jsonl import read_jsonl
+from cj2.utils.shard_store import ShardStore
 
 
 @dataclass(frozen=True)

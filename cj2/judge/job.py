@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from cj2.eval.core.files import EvalInputError
+from cj2.eval.core.files import EvalInputError, line_error
 from cj2.eval.core.pairwise_metric import unswap
 from cj2.eval.judging.prompts import DEFAULT_FOR_MODE, JudgeTemplate, get_template, render
 from cj2.eval.judging.verdict_source import ParseFn
+from cj2.utils.jsonl import numbered_rows
 
 MODES = ("pairwise", "pointwise", "critique")
 
@@ -66,16 +67,7 @@ def parse_request(obj, default_mode: str, default_template: str, source: str, li
 
 
 def read_requests(stream: IO[str], eval_cfg, source: str) -> list[JudgeRequest]:
-    requests = []
-    for line_number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise EvalInputError(source, f"not valid JSON ({e.msg} at column {e.colno})", row=line_number, unit="line") from None
-        requests.append(parse_request(obj, eval_cfg.mode, eval_cfg.template, source, line_number))
-    return requests
+    return [parse_request(obj, eval_cfg.mode, eval_cfg.template, source, line) for line, obj in numbered_rows(stream, source, error=line_error)]
 
 
 def _verdict(parse: ParseFn, template: JudgeTemplate, text: str) -> tuple[str | None, bool, str]:

@@ -10,7 +10,8 @@ from typing import Any
 
 from cj2.sample.records import training_samples
 from cj2.utils.atomic import atomic_path, atomic_write_text
-from cj2.utils.shard_store import ShardStore, iter_jsonl, jsonl_sink
+from cj2.utils.jsonl import jsonl_records
+from cj2.utils.shard_store import ShardStore, jsonl_sink
 
 
 class ShardsPending(RuntimeError):
@@ -37,7 +38,7 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
     out = Path(output_dir)
     with jsonl_sink(out / "accepted.jsonl") as accepted:
         for store in stores:
-            for record in iter_jsonl(store.items_path):
+            for record in jsonl_records(store.items_path):
                 for key in (f"{record['source'] or '(none)'} / {record['label']}", "all"):
                     g = groups[key]
                     g["items"] += 1
@@ -51,7 +52,7 @@ def summarize(output_dir: str, num_shards: int) -> dict[str, Any]:
                         candidate_rejections[candidate["rejected"]] += 1
                 for sample in training_samples(record):
                     accepted.write(sample)
-            for row in iter_jsonl(store.quarantine_path):
+            for row in jsonl_records(store.quarantine_path):
                 quarantine_reasons[row["kind"]] += 1
     for g in groups.values():
         g["acceptance_rate"] = g["accepted"] / g["candidates"] if g["candidates"] else 0.0

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cj2.utils.atomic import atomic_path, atomic_write_text
+from cj2.utils.jsonl import jsonl_records
 
 
 def shard_dir(output_dir: str, shard_index: int, num_shards: int) -> Path:
@@ -64,17 +65,6 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return sink.describe()
 
 
-def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return list(iter_jsonl(path))
-
-
 class ShardOrderError(RuntimeError):
     """Committed parts that are not in input order: written by something other than this store's users."""
 
@@ -100,7 +90,7 @@ class ShardStore:
         """The records of every committed part, streamed in commit order (temporary files of a
         killed write are not parts)."""
         for part in self._parts():
-            yield from iter_jsonl(part)
+            yield from jsonl_records(part)
 
     def commit_part(self, records: list[dict[str, Any]]) -> Path:
         parts = self._parts()
@@ -121,7 +111,7 @@ class ShardStore:
             "items": items.lines,
             "quarantined": len(quarantined),
             "files": {self.items_path.name: items.describe(), self.quarantine_path.name: write_jsonl(self.quarantine_path, quarantined)},
-            **stats_of(iter_jsonl(self.items_path)),
+            **stats_of(jsonl_records(self.items_path)),
         }
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2))
         self.drop_parts()

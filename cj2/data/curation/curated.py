@@ -26,7 +26,8 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from cj2.data.records import JudgeExample, RejectedRow
-from cj2.utils.shard_store import ShardStore, iter_jsonl
+from cj2.utils.jsonl import jsonl_records
+from cj2.utils.shard_store import ShardStore
 
 TEACHER_ROLES = ("rejudge", "rft", "synthesize")
 # The sample settings curation reads: the teacher and how it samples. Addresses, concurrency,
@@ -120,6 +121,6 @@ def decode(record: dict[str, Any]) -> JudgeExample | RejectedRow:
 def curated_rows(cfg, name: str) -> Iterator[tuple[int, JudgeExample | RejectedRow]]:
     """Component ``name``'s rows in source order, merged from its shards one record at a time."""
     root, n = component_dir(cfg, name), cfg.curate.num_shards
-    shards = [iter_jsonl(ShardStore(str(root), i, n).items_path) for i in range(n)]
+    shards = [jsonl_records(ShardStore(str(root), i, n).items_path) for i in range(n)]
     for record in heapq.merge(*shards, key=lambda r: r["row"]):
         yield record["row"], decode(record)

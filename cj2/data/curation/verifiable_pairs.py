@@ -41,12 +41,13 @@ from pathlib import Path
 
 from cj2.data.curation.answers import normalize_number
 from cj2.utils.atomic import atomic_write_text
+from cj2.utils.jsonl import JsonlError, jsonl_rows, require_text
 
 LETTERS = "ABCD"
 _CALCULATOR_NOTE = re.compile(r"<<[^>]*>>")
 
 
-class SourceError(ValueError):
+class SourceError(JsonlError):
     """A source file that is missing or has a bad row; the message names the file, row and field."""
 
 
@@ -66,39 +67,30 @@ class Question:
 
 def read_gsm8k(path: Path) -> Iterator[Question]:
     if not path.is_file():
-        raise SourceError(f"{path}: no GSM8K file (expected test.jsonl with question / answer fields)")
-    with path.open(encoding="utf-8") as f:
-        for row, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SourceError(f"{path}, row {row}: not JSON ({e})") from None
-            for field in ("question", "answer"):
-                if not isinstance(record.get(field), str) or not record[field].strip():
-                    raise SourceError(f"{path}, row {row}: field {field!r} missing or not text")
-            work, sep, final = record["answer"].rpartition("####")
-            gold = normalize_number(final) if sep else None
-            if gold is None:
-                raise SourceError(f"{path}, row {row}: field 'answer' has no number after '####'")
-            solution = _CALCULATOR_NOTE.sub("", work).strip()
-            yield Question("gsm8k", record["question"].strip(), gold, "number", solution=solution)
+        raise SourceError(path, "no GSM8K file (expected test.jsonl with question / answer fields)")
+    for row, record in jsonl_rows(path, error=SourceError, objects=True):
+        require_text(record, ("question", "answer"), path, row, error=SourceError)
+        work, sep, final = record["answer"].rpartition("####")
+        gold = normalize_number(final) if sep else None
+        if gold is None:
+            raise SourceError(path, "no number after '####'", row=row, field="answer")
+        solution = _CALCULATOR_NOTE.sub("", work).strip()
+        yield Question("gsm8k", record["question"].strip(), gold, "number", solution=solution)
 
 
 def read_mmlu(directory: Path) -> Iterator[Question]:
     files = sorted(directory.glob("*_test.csv")) if directory.is_dir() else []
     if not files:
-        raise SourceError(f"{directory}: no MMLU *_test.csv files (columns question, choice0..choice3, answer 0-3)")
+        raise SourceError(directory, "no MMLU *_test.csv files (columns question, choice0..choice3, answer 0-3)")
     for path in files:
         with path.open(encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
             for row, record in enumerate(reader, 2):  # row 1 is the header
                 for field in ("question", "choice0", "choice1", "choice2", "choice3", "answer"):
                     if not (record.get(field) or "").strip():
-                        raise SourceError(f"{path}, row {row}: field {field!r} missing or empty")
+                        raise SourceError(path, "missing or empty", row=row, field=field)
                 if record["answer"].strip() not in ("0", "1", "2", "3"):
-                    raise SourceError(f"{path}, row {row}: field 'answer' is {record['answer']!r}, not 0-3")
+                    raise SourceError(path, f"{record['answer']!r} is not 0-3", row=row, field="answer")
                 options = tuple(record[f"choice{i}"].strip() for i in range(4))
                 written = "\n".join(f"({letter}) {text}" for letter, text in zip(LETTERS, options, strict=True))
                 question = f"{record['question'].strip()}\n{written}"
@@ -140,7 +132,7 @@ def split_questions(questions: Sequence[Question], heldout: int, train: int) -> 
     unique = {q.question: q for q in questions}.values()
     ordered = sorted(unique, key=lambda q: hashlib.sha256(q.question.encode()).hexdigest())
     if len(ordered) < heldout + train:
-        raise SourceError(f"{ordered[0].family if ordered else 'source'}: {len(ordered)} questions, fewer than held-out {heldout} + train {train}")
+        raise SourceError(ordered[0].family if ordered else "source", f"{len(ordered)} questions, fewer than held-out {heldout} + train {train}")
     return ordered[:heldout], ordered[heldout : heldout + train]
 
 
@@ -155,7 +147,7 @@ def build_pairs(data_dir: str | Path, out_dir: str | Path, train_per_family: int
     readers = {"gsm8k": lambda: read_gsm8k(data_dir / "gsm8k" / "test.jsonl"), "mmlu": lambda: read_mmlu(data_dir / "mmlu")}
     unknown = [f for f in families if f not in readers]
     if unknown:
-        raise SourceError(f"unknown families {unknown}; known: {', '.join(readers)}")
+        raise SourceError("families", f"unknown {unknown}; known: {', '.join(readers)}")
     train, heldout, key, counts = [], [], [], {}
     for family in families:
         held_q, train_q = split_questions(list(readers[family]()), heldout_per_family, train_per_family)

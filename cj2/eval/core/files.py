@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from cj2.utils.jsonl import jsonl_rows
+
 PathLike = str | Path
 
 
@@ -36,19 +38,14 @@ def read_json_list(path: PathLike) -> list[Any]:
     return data
 
 
-def iter_jsonl(path: PathLike) -> Iterator[tuple[int, Any]]:
-    """(1-based line number, parsed object) for every non-blank line."""
-    path = Path(path)
-    if not path.is_file():
-        raise EvalInputError(path, "file not found")
-    with path.open(encoding="utf-8") as f:
-        for line_number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield line_number, json.loads(line)
-            except json.JSONDecodeError as e:
-                raise EvalInputError(path, f"not valid JSON ({e.msg} at column {e.colno})", row=line_number, unit="line") from None
+def line_error(path: PathLike, message: str, row: int | None = None) -> EvalInputError:
+    """A JSONL error as evaluation words it: ``FILE line N: ...`` (cj2.utils.jsonl's error factory)."""
+    return EvalInputError(path, message, row=row, unit="line")
+
+
+def iter_jsonl(path: PathLike, objects: bool = False) -> Iterator[tuple[int, Any]]:
+    """(1-based line number, parsed value) for every non-blank line; ``objects``: each must be a JSON object."""
+    return jsonl_rows(path, error=line_error, objects=objects)
 
 
 def read_records(path: PathLike) -> list[tuple[int, Any]]:

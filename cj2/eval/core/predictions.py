@@ -29,9 +29,7 @@ class Prediction:
 def read_predictions(path: str | Path, with_scenario: bool) -> dict[Key, Prediction]:
     """All predictions of ``path`` by key; a malformed or duplicated line is an error naming it."""
     out: dict[Key, Prediction] = {}
-    for line, obj in iter_jsonl(path):
-        if not isinstance(obj, dict):
-            raise EvalInputError(path, f"expected a JSON object, got {type(obj).__name__}", row=line, unit="line")
+    for line, obj in iter_jsonl(path, objects=True):
         key: Key = ()
         if with_scenario:
             scenario = obj.get("scenario")

@@ -25,7 +25,8 @@ from typing import Any
 
 from cj2.eval.core.files import EvalInputError
 from cj2.utils.atomic import atomic_write_text
-from cj2.utils.shard_store import ShardStore, read_jsonl
+from cj2.utils.jsonl import read_jsonl
+from cj2.utils.shard_store import ShardStore
 
 FINGERPRINT_KEYS = ("name", "engine", "model", "max_tokens", "temperature", "top_p", "seed")
 

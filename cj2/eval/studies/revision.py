@@ -52,9 +52,7 @@ def read_tasks(path: str | None, limit: int | None) -> list[Task]:
     if not path:
         raise EvalInputError("eval.data_file", "not set: point it at a JSONL file of tasks (question, optional answer, response, id)")
     tasks = []
-    for line, obj in iter_jsonl(path):
-        if not isinstance(obj, dict):
-            raise EvalInputError(path, f"expected a JSON object, got {type(obj).__name__}", row=line, unit="line")
+    for line, obj in iter_jsonl(path, objects=True):
         for name in ("question", "answer", "response"):
             value = obj.get(name)
             if (name == "question" or value is not None) and not (isinstance(value, str | int | float) and not isinstance(value, bool) and str(value).strip()):

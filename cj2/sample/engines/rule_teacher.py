@@ -33,6 +33,7 @@ from pathlib import Path
 from cj2.data.curation.answers import extract_letter, extract_number, gold_answer, option_letters
 from cj2.data.curation.judgment_check import COT_KEYS
 from cj2.sample.engines.base import Messages, Seed, Usage, check_sampling_args
+from cj2.utils.jsonl import JsonlError, jsonl_rows, require_text
 
 # The dialogue part of the cj2_cot prompt (cj2/data/templates/cj2_prompts.py), which the rule reads back.
 QUESTION_HEAD = "[User's Question]\n"
@@ -40,7 +41,7 @@ RESPONSE_HEADS = ("\n[Model A's Response]\n", "\n[Model B's Response]\n")
 ANSWER_TYPES = ("number", "letter")
 
 
-class AnswerKeyError(ValueError):
+class AnswerKeyError(JsonlError):
     """The gold-answer file is missing or has a bad row (the message names the file, row and field)."""
 
 
@@ -57,27 +58,16 @@ class Gold:
 def load_answer_key(path: str | Path) -> dict[str, Gold]:
     path = Path(path)
     if not path.is_file():
-        raise AnswerKeyError(f"{path}: no gold-answer file (the rule engine's model is a JSONL answer key; see cj2/sample/engines/rule_teacher.py)")
+        raise AnswerKeyError(path, "no gold-answer file (the rule engine's model is a JSONL answer key; see cj2/sample/engines/rule_teacher.py)")
     key: dict[str, Gold] = {}
-    with path.open(encoding="utf-8") as f:
-        for row, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise AnswerKeyError(f"{path}, row {row}: not JSON ({e})") from None
-            if not isinstance(record, dict):
-                raise AnswerKeyError(f"{path}, row {row}: not a JSON object")
-            for field in ("question", "gold", "answer_type"):
-                if not isinstance(record.get(field), str) or not record[field].strip():
-                    raise AnswerKeyError(f"{path}, row {row}: field {field!r} missing or not text")
-            if record["answer_type"] not in ANSWER_TYPES:
-                raise AnswerKeyError(f"{path}, row {row}: field 'answer_type' is {record['answer_type']!r}, not one of {ANSWER_TYPES}")
-            gold = gold_answer(record["gold"], record["answer_type"])
-            if gold is None:
-                raise AnswerKeyError(f"{path}, row {row}: field 'gold' {record['gold']!r} holds no {record['answer_type']}")
-            key[normalize_question(record["question"])] = Gold(gold, record["answer_type"])
+    for row, record in jsonl_rows(path, error=AnswerKeyError, objects=True):
+        require_text(record, ("question", "gold", "answer_type"), path, row, error=AnswerKeyError)
+        if record["answer_type"] not in ANSWER_TYPES:
+            raise AnswerKeyError(path, f"{record['answer_type']!r} is not one of {ANSWER_TYPES}", row=row, field="answer_type")
+        gold = gold_answer(record["gold"], record["answer_type"])
+        if gold is None:
+            raise AnswerKeyError(path, f"{record['gold']!r} holds no {record['answer_type']}", row=row, field="gold")
+        key[normalize_question(record["question"])] = Gold(gold, record["answer_type"])
     return key
 
 
