@@ -40,7 +40,7 @@ from cj2.benchmark.scenarios import (
 )
 from cj2.benchmark.select import LabelledQuery, select_per_scenario
 from cj2.eval.benchmarks.judgerbenchv2.positions import BLOCK, REPEATS
-from cj2.eval.core.files import EvalInputError
+from cj2.eval.core.files import stop_on_input_error
 from cj2.utils.shard_store import write_jsonl
 
 MAX_RECORDS_PER_SCENARIO = BLOCK * REPEATS  # the published A/B position list covers 1000 records
@@ -254,11 +254,8 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
 
 
 def run(cfg) -> dict[str, Any]:
-    try:
+    with stop_on_input_error("build_bench"):  # BenchInputError, or a setting read through cj2.eval (bench.judge_parser)
         report = build(cfg.bench)
-    except EvalInputError as e:  # BenchInputError, or a setting read through cj2.eval (bench.judge_parser)
-        print(f"cj2 build_bench: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
     out = Path(cfg.bench.output_dir)
     kept = sum(s["kept"] for s in report["scenarios"].values())
     print(f"benchmark: {len(report['scenarios'])} scenarios, {kept} labelled pairs in {out}; report {out / 'report' / 'report.md'}; {report['calls_made_this_run']} model calls this run")

@@ -9,23 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from cj2.benchmark.queries import BenchInputError
+from cj2.config.schema import EngineSettings
 
-ENGINE_KEYS = ("engine", "base_url", "base_url_file", "server_wait_s", "device", "dtype", "concurrency", "request_timeout_s", "max_retries")
+ENGINE_KEYS = tuple(f.name for f in fields(EngineSettings))
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+@dataclass(kw_only=True)
+class ModelSpec(EngineSettings):
     name: str  # what records, the win table and the report call it
     model: str | None
-    engine: str = "hf"
-    base_url: str | None = None
-    base_url_file: str | None = None
-    server_wait_s: float = 3600.0
-    device: str = "auto"
-    dtype: str | None = None
-    concurrency: int = 16
-    request_timeout_s: float = 600.0
-    max_retries: int = 5
 
     def fingerprint(self) -> dict[str, Any]:
         """What decides this model's outputs (not where it is served, nor how many requests fly)."""

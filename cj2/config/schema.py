@@ -199,17 +199,29 @@ class TrackingConfig:
 
 
 @dataclass
-class SampleConfig:
-    engine: str = "hf"  # hf | megatron | openai
-    input: str | None = None
-    output_dir: str = "${run_dir}/samples"
-    model: str | None = None  # HF dir or .gguf file (hf), HF dir (megatron), served model name (openai)
+class EngineSettings:
+    """How a model is reached (cj2.sample.engines): the engine kind and its server / device settings.
+
+    One type for ``sample.*``, ``bench.*`` and each bench model entry (cj2.benchmark.models.ModelSpec).
+    """
+
+    engine: str = "hf"  # hf | megatron | openai | rule | module:Class (your own engine class)
     base_url: str | None = None  # openai engine, e.g. http://host:8000/v1
     # openai engine: a file holding the base URL, written by a teacher-server job (slurm/teacher_server.sbatch)
     base_url_file: str | None = None
     server_wait_s: float = 3600.0  # how long to wait for base_url_file and the server's health
     device: str = "auto"  # hf engine: auto (cuda if present) | cpu | cuda
     dtype: str | None = None  # hf engine: e.g. bfloat16; None: the checkpoint's
+    concurrency: int = 16  # openai engine: requests in flight at once
+    request_timeout_s: float = 600.0
+    max_retries: int = 5
+
+
+@dataclass
+class SampleConfig(EngineSettings):
+    input: str | None = None
+    output_dir: str = "${run_dir}/samples"
+    model: str | None = None  # HF dir or .gguf file (hf), HF dir (megatron), served model name (openai)
     template: str = "cj2_cot"
     verdict_format: str = "cj2_cot"  # a cj2.verdicts format; candidates are accepted when verdict == label
     n: int = 8
@@ -229,9 +241,6 @@ class SampleConfig:
     progress: bool = True
     num_shards: int = 1
     shard_index: int | None = None  # None: every shard (local) / the array task id (slurm)
-    concurrency: int = 16
-    request_timeout_s: float = 600.0
-    max_retries: int = 5
 
 
 @dataclass
@@ -253,7 +262,7 @@ class CurateConfig:
 
 
 @dataclass
-class BenchConfig:
+class BenchConfig(EngineSettings):
     """Building a JudgerBench-style benchmark from your own queries (launch/build_bench.py; docs/benchmark.md).
 
     A model entry (``base_model``, each of ``policies`` / ``judges``, ``arbiter``, ``difficulty_judge``,
@@ -261,6 +270,7 @@ class BenchConfig:
     using the engine settings below) or a mapping overriding them for that model:
     ``{name: qwen7b, engine: openai, model: Qwen2.5-7B-Instruct, base_url: http://host:8000/v1}``.
     ``name`` is what the records and the win table call the model (default: the model's last path part).
+    The engine settings (:class:`EngineSettings`) apply to string entries; a mapping entry may override each one.
     """
 
     queries: str | None = None  # JSONL (or a JSON list) of {"query": str, "lan"?: "en" | "cn", "id"?: ...}
@@ -272,16 +282,6 @@ class BenchConfig:
     arbiter: Any = None  # tie_rule=arbiter: the judge that decides pairs the judges split evenly
     difficulty_judge: Any = None  # labels each query easy | medium | hard; None: the first judge
     scenario_classifier: Any = None  # names each cluster from scenario_choices; None: scenario_names / cluster_<k>
-    # Engine settings for string entries (a mapping entry may override each one).
-    engine: str = "hf"  # hf | openai | megatron | module:Class (your own engine class)
-    base_url: str | None = None
-    base_url_file: str | None = None  # written by slurm/teacher_server.sbatch
-    server_wait_s: float = 3600.0
-    device: str = "auto"
-    dtype: str | None = None
-    concurrency: int = 16
-    request_timeout_s: float = 600.0
-    max_retries: int = 5
     # Scenarios: TF-IDF + k-means clusters of the query pool, named by the mapping or the classifier.
     num_scenarios: int = 10
     scenario_names: list[str] = field(default_factory=list)  # entry k names cluster k (same name: merged); []: cluster_<k>

@@ -8,10 +8,9 @@ Without it, ``eval.model`` judges every request, the raw outputs are saved as
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from cj2.eval.core.files import EvalInputError
+from cj2.eval.core.files import EvalInputError, stop_on_input_error
 from cj2.eval.core.result import EvalResult
 from cj2.eval.registry import get as get_benchmark
 from cj2.eval.registry import label
@@ -99,11 +98,8 @@ def run(cfg):
     from cj2.eval.reporting.report import print_report
     from cj2.eval.reporting.tracking import log_result
 
-    try:
+    with stop_on_input_error("eval"):
         result = evaluate(cfg)
-    except EvalInputError as e:
-        print(f"cj2 eval: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
     output = write_outputs(cfg, result)
     print_report(result)
     log_result(cfg, result)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from cj2.eval.core.files import EvalInputError, line_error
+from cj2.eval.core.files import EvalInputError, line_error, stop_on_input_error
 from cj2.eval.core.pairwise_metric import unswap
 from cj2.eval.judging.prompts import DEFAULT_FOR_MODE, JudgeTemplate, get_template, render
 from cj2.eval.judging.verdict_source import ParseFn
@@ -110,7 +110,7 @@ def run(cfg):
     from cj2.eval.judging.verdict_source import default_parse
 
     e = cfg.eval
-    try:
+    with stop_on_input_error("judge", FileNotFoundError):
         if not e.input:
             raise EvalInputError("eval.input", "not set: give a JSONL file of requests, or - for stdin")
         if e.input == "-":
@@ -118,9 +118,6 @@ def run(cfg):
         else:
             with open(e.input, encoding="utf-8") as f:
                 requests = read_requests(f, e, e.input)
-    except (EvalInputError, FileNotFoundError) as err:
-        print(f"cj2 judge: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
     engine = build_judge(e)
     try:
         results = judge(engine, requests, e, default_parse())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,17 @@ class EvalInputError(ValueError):
         if field is not None:
             where += f" field {field!r}"
         super().__init__(f"{where}: {message}")
+
+
+@contextmanager
+def stop_on_input_error(command: str, *also: type[Exception]) -> Iterator[None]:
+    """An :class:`EvalInputError` (or one of ``also``) in the block ends the command: one line on
+    stderr, exit status 2, no traceback (the user fixes a setting or a file, not the code)."""
+    try:
+        yield
+    except (EvalInputError, *also) as e:
+        print(f"cj2 {command}: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def read_json_list(path: PathLike) -> list[Any]:

@@ -9,7 +9,8 @@ from cj2.eval.core.result import EvalResult
 from cj2.utils.atomic import atomic_path
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,14 +19,18 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+def save_figure(fig, path: Path) -> Path:
+    """Write ``fig`` as PNG atomically (a reader never sees half a picture), then close it."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        pyplot().close(fig)
     return path
 
 
 def group_bars(result: EvalResult, path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     names = list(result.group_scores)
     fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(names)), 4))
     ax.bar(names, [result.group_scores[n] for n in names], color="tab:blue")
@@ -34,14 +39,11 @@ def group_bars(result: EvalResult, path: Path) -> Path:
     ax.set_title(f"{result.benchmark}: per group")
     ax.tick_params(axis="x", rotation=45)
     ax.legend()
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path)
 
 
 def confusion_plot(result: EvalResult, path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     table = verdict_confusion(result.judgments)
     golds = sorted(table)
     verdicts: list[str] = sorted({v for row in table.values() for v in row if v != UNPARSED}) + [UNPARSED]
@@ -56,14 +58,11 @@ def confusion_plot(result: EvalResult, path: Path) -> Path:
         for j, value in enumerate(row):
             ax.text(j, i, str(value), ha="center", va="center")
     ax.set_title(f"{result.benchmark}: verdict confusion")
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path)
 
 
 def position_bias_plot(result: EvalResult, path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     bias = position_bias(result.judgments)
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.5))
     left.bar(["judge says A", "A is better"], [bias["verdict_a_rate"], bias["gold_a_rate"]], color=["tab:orange", "tab:gray"])
@@ -73,10 +72,7 @@ def position_bias_plot(result: EvalResult, path: Path) -> Path:
     right.set_ylim(0, 100)
     right.set_ylabel("accuracy %")
     fig.suptitle(f"{result.benchmark}: position bias")
-    try:
-        return _save(fig, path)
-    finally:
-        plt.close(fig)
+    return save_figure(fig, path)
 
 
 def write_plots(result: EvalResult, out_dir: Path) -> dict[str, Path]:

@@ -25,13 +25,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import open_dict, read_write
 
-from cj2.eval.core.files import EvalInputError, iter_jsonl
+from cj2.eval.core.files import EvalInputError, iter_jsonl, stop_on_input_error
 from cj2.eval.judging.prompts import get_template, render
 
 CRITIQUE_TEMPLATE = "cj2_critique"
@@ -207,11 +206,8 @@ def run(cfg) -> dict:
     """``launch/revise.py`` lands here."""
     from cj2.utils.atomic import atomic_write_text
 
-    try:
+    with stop_on_input_error("revise"):
         report, items = run_revision(cfg)
-    except EvalInputError as e:
-        print(f"cj2 revise: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
     output = Path(cfg.eval.output or Path(cfg.run_dir) / "revision.json")
     atomic_write_text(output, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(output.with_name(f"{output.stem}_items.jsonl"), "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 
 from omegaconf import open_dict, read_write
 
-from cj2.eval.core.files import EvalInputError
+from cj2.eval.core.files import EvalInputError, stop_on_input_error
 from cj2.eval.judging.styles import STYLES, style_text
 
 PLAIN = "plain"
@@ -115,11 +114,8 @@ def write_report(cfg, report: dict) -> Path:
 
 def run(cfg) -> dict:
     """``launch/robustness.py`` lands here."""
-    try:
+    with stop_on_input_error("robustness"):
         report = run_robustness(cfg)
-    except EvalInputError as e:
-        print(f"cj2 robustness: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
     output = write_report(cfg, report)
     print(markdown(report))
     print(f"robustness report written to {output}")
