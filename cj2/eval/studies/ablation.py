@@ -26,7 +26,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-LOSSES = ("none", "dpo_noref", "temperature", "margin")
+from cj2.config.validate import LOSSES  # Table 4's order
+
 # Out-of-family sets: conf/eval/<name>.yaml and the file under $CJ2_DATA it reads (../shared/data layout).
 DATA_FILES = {"pandalm": "pandalm/testset-v1.json", "llmbar": "llmbar/natural.json", "judgebench": "judgebench/judgebench_gpt-4o.jsonl"}
 
