@@ -118,6 +118,12 @@ def accuracy_rows(report: dict, label: str = "group") -> list[dict]:
     return rows + [total]
 
 
+def pairwise_result(benchmark: str, judgments: list[PairJudgment], missing: int, report: dict, **shown) -> EvalResult:
+    """An :class:`EvalResult` whose counts (judged, unparsed, missing) come from the pairwise report;
+    ``shown``: the headline, metrics, table rows, group scores and notes."""
+    return EvalResult(benchmark=benchmark, judgments=judgments, unparsed=report["overall"]["unparsed"], missing=missing, total=report["overall"]["judged"], **shown)
+
+
 def evaluate_pairwise(benchmark: str, items: Sequence[PairItem], eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     """Plain pairwise accuracy (original order) with per-group rows, swap consistency and bias."""
     judgments, missing = read_judgments(items, eval_cfg, predictions_path, parse)
@@ -125,17 +131,13 @@ def evaluate_pairwise(benchmark: str, items: Sequence[PairItem], eval_cfg, predi
     original = report["original"]
     notes = [f"{original['skipped_ties']} item(s) with a tie label are not scored"] if original["skipped_ties"] else []
     fallback, fallback_notes = protocol_notes(eval_cfg, predictions_path)
-    return EvalResult(
-        benchmark=benchmark,
+    return pairwise_result(
+        benchmark, judgments, missing, report,
         headline_name="accuracy",
         headline=original["accuracy"],
         metrics={"benchmark": benchmark, "accuracy": original["accuracy"], "missing": missing, **fallback, **report},
         rows=accuracy_rows(report),
         group_scores={g: c["accuracy"] for g, c in report.get("groups", {}).items()} or {"all": original["accuracy"]},
-        judgments=judgments,
-        unparsed=report["overall"]["unparsed"],
-        missing=missing,
-        total=report["overall"]["judged"],
         notes=notes + fallback_notes,
     )
 

@@ -14,7 +14,7 @@ from cj2.eval.benchmarks.rewardbench.metric import OFFICIAL_COUNTS, SECTIONS, re
 from cj2.eval.core.files import EvalInputError, field_of, read_records
 from cj2.eval.core.pairwise_metric import pairwise_report
 from cj2.eval.core.result import EvalResult
-from cj2.eval.judging.pairwise import PairItem, PairwiseBenchmark, protocol_notes, read_judgments
+from cj2.eval.judging.pairwise import PairItem, PairwiseBenchmark, pairwise_result, protocol_notes, read_judgments
 from cj2.eval.judging.verdict_source import ParseFn
 
 KNOWN_SUBSETS = {s for subsets in SECTIONS.values() for s in subsets}
@@ -61,17 +61,13 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     notes += fallback_notes
     rows = [{"section": name, "accuracy": value} for name, value in scores["sections"].items()]
     rows.append({"section": "score", "accuracy": scores["score"]})
-    return EvalResult(
-        benchmark="rewardbench",
+    return pairwise_result(
+        "rewardbench", judgments, missing, report,
         headline_name="score",
         headline=scores["score"],
         metrics={"benchmark": "rewardbench", "weights": eval_cfg.rewardbench_weights, **scores, "subsets": subset_accuracy, "missing": missing, **fallback, **report},
         rows=rows,
         group_scores=dict(scores["sections"]),
-        judgments=judgments,
-        unparsed=report["overall"]["unparsed"],
-        missing=missing,
-        total=report["overall"]["judged"],
         notes=notes,
     )
 

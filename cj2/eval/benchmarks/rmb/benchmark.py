@@ -18,7 +18,7 @@ from cj2.eval.core.pairwise_metric import pairwise_report
 from cj2.eval.core.result import EvalResult
 from cj2.eval.judging.official_parsers import OPENCOMPASS_CHOICE
 from cj2.eval.judging.opencompass_prompts import opencompass_conversation
-from cj2.eval.judging.pairwise import PairItem, PairwiseBenchmark, protocol_notes, read_judgments
+from cj2.eval.judging.pairwise import PairItem, PairwiseBenchmark, pairwise_result, protocol_notes, read_judgments
 from cj2.eval.judging.verdict_source import ParseFn
 
 
@@ -95,17 +95,13 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     notes += fallback_notes
     if "swap" in report:
         notes.append(f"swap consistency {report['swap']['consistency']:.2f}% over {report['swap']['items_in_both_orders']} pairs")
-    return EvalResult(
-        benchmark="rmb",
+    return pairwise_result(
+        "rmb", judgments, missing, report,
         headline_name="score",
         headline=scores["score"],
         metrics={"benchmark": "rmb", **scores, "missing": missing, **fallback, **report},
         rows=rows,
         group_scores={name: part["accuracy"] for name, part in scores["parts"].items()},
-        judgments=judgments,
-        unparsed=report["overall"]["unparsed"],
-        missing=missing,
-        total=report["overall"]["judged"],
         notes=notes,
     )
 
