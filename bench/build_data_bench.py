@@ -58,10 +58,10 @@ def run_baseline(path: Path, out: Path) -> float:
     import datasets
 
     from cj2.config.schema import DataComponentConfig
-    from cj2.data.build.encoder import token_at
-    from cj2.data.build.tokenize import verdict_site, verdict_token
-    from cj2.data.build.tokenizer import load_tokenizer
     from cj2.data.curation.render import to_sample
+    from cj2.data.packed.encoder import token_at
+    from cj2.data.packed.tokenize import verdict_site, verdict_token
+    from cj2.data.packed.tokenizer import load_tokenizer
     from cj2.data.sources.loaders import row_to_example
     from cj2.data.templates import get_template
 
@@ -119,7 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         write_rows(tmp / "rows.jsonl", args.rows)
-        from cj2.data.build.tokenizer import load_tokenizer
+        from cj2.data.packed.tokenizer import load_tokenizer
 
         load_tokenizer("qwen2.5")  # warm the import and the file cache for both contenders
         if not args.memory_only:

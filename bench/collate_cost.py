@@ -29,8 +29,8 @@ def main():
     p.add_argument("--seq-length", type=int, default=8192)
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args()
-    from cj2.data.build.packing import write_tokenized
-    from cj2.data.build.stream import PackedDataset, collate
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.stream import PackedDataset, collate
 
     with tempfile.TemporaryDirectory() as tmp:
         write_tokenized(judge_rows(8, args.seq_length, 151680), tmp, args.seq_length, pad_id=0)

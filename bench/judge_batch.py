@@ -18,7 +18,7 @@ def judge_rows(count: int, seq_length: int, vocab: int):
     """Samples shaped like judge data: 75% prompt, a learned judgment with a verdict token."""
     import numpy as np
 
-    from cj2.data.build.tokenize import TokenizedSample
+    from cj2.data.packed.tokenize import TokenizedSample
 
     rng = np.random.default_rng(0)
     samples = []

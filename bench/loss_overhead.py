@@ -30,8 +30,8 @@ def main() -> None:
 
     init_single_process_env()
     from cj2.config import compose, finalize
-    from cj2.data.build.packing import write_tokenized
-    from cj2.data.build.stream import PackedDataset, collate, denominators
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.stream import PackedDataset, collate, denominators
     from cj2.train import job
     from cj2.train.optim import build_optimizer, build_scheduler
     from cj2.train.step import train_step

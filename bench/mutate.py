@@ -41,8 +41,8 @@ class Group:
 # The tests that exercise each module (what a mutant there can break); torchrun tests included.
 GROUPS: dict[str, Group] = {
     "losses": Group(("cj2/losses/verdict.py", "cj2/losses/vocab_parallel.py", "cj2/losses/objective.py"), ("tests/losses/test_losses.py", "tests/losses/test_loss_selection.py"), 300),
-    "data_stream": Group(("cj2/data/build/stream.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_stream_denominators.py")),
-    "packing": Group(("cj2/data/build/packing.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_packing_stats.py")),
+    "data_stream": Group(("cj2/data/packed/stream.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_stream_denominators.py")),
+    "packing": Group(("cj2/data/packed/packing.py",), ("tests/data/test_stream_epochs.py", "tests/train/test_tokenize_pack.py", "tests/data/test_packing_stats.py")),
     "checkpoints": Group(("cj2/train/checkpoint.py",), ("tests/train/test_checkpoint_files.py", "tests/train/test_checkpoint_pruning.py", "tests/train/test_resume.py"), 900),
     "preemption": Group(("cj2/cluster/preemption.py",), ("tests/cluster/test_preemption.py", "tests/cluster/test_preemption_ranks.py"), 200),
     "verdicts": Group(("cj2/verdicts/formats.py", "cj2/verdicts/base.py"), ("tests/verdicts",)),

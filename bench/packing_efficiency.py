@@ -5,7 +5,7 @@
 Lengths follow a realistic judge-data mix, seeded: a log-normal body (median ~1.4k tokens:
 prompt with two responses plus a CoT judgment) and a 5% tail of long-context items, clipped
 to [64, seq_length]. Prints the fraction of real (non-padding) tokens for
-  packed   cj2.data.build.packing.pack_lengths (best-fit decreasing into seq_length rows)
+  packed   cj2.data.packed.packing.pack_lengths (best-fit decreasing into seq_length rows)
   padded   shuffled micro-batches, each padded to its longest sample (the unpacked baseline)
 Target: packed >= 97%, and well above padded.
 """
@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from cj2.data.build.packing import pack_lengths
+from cj2.data.packed.packing import pack_lengths
 
 
 def judge_lengths(n: int, seq_length: int, seed: int = 0) -> np.ndarray:

@@ -94,8 +94,8 @@ def main() -> None:
     import torch
 
     from cj2.config.plan import memory_plan
-    from cj2.data.build.packing import write_tokenized
-    from cj2.data.build.stream import PackedDataset, collate, denominators
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.stream import PackedDataset, collate, denominators
     from cj2.train import job
     from cj2.train.metrics import mfu, step_flops
     from cj2.train.optim import build_optimizer, build_scheduler

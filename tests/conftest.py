@@ -26,7 +26,7 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def qwen_tokenizer():
-    from cj2.data.build.tokenizer import TokenizerNotFound, load_tokenizer
+    from cj2.data.packed.tokenizer import TokenizerNotFound, load_tokenizer
 
     try:
         return load_tokenizer("qwen2.5")

@@ -149,10 +149,10 @@ def benchmark_of(module: str) -> str | None:
 FORBIDDEN = [
     ("cj2.data", ("cj2.sample", "cj2.eval", "cj2.judge", "cj2.train", "cj2.cluster", "cj2.benchmark", "cj2.models", "cj2.losses"),
      "data is read by every stage and reads none of them"),
-    ("cj2.data.build", ("cj2.data.sources", "cj2.data.curation", "cj2.data.job", "cj2.data.process"),
+    ("cj2.data.packed", ("cj2.data.sources", "cj2.data.curation", "cj2.data.job", "cj2.data.process"),
      "the build's only input is records"),
-    ("cj2.data.sources", ("cj2.data.curation", "cj2.data.build", "cj2.data.job", "cj2.data.process"), "reading a source knows nothing of what follows"),
-    ("cj2.data.curation", ("cj2.data.build", "cj2.data.job", "cj2.data.process"), "curation produces records; the stage builds them"),
+    ("cj2.data.sources", ("cj2.data.curation", "cj2.data.packed", "cj2.data.job", "cj2.data.process"), "reading a source knows nothing of what follows"),
+    ("cj2.data.curation", ("cj2.data.packed", "cj2.data.job", "cj2.data.process"), "curation produces records; the stage builds them"),
     ("cj2.verdicts", ("cj2",), "verdict formats are the bottom of the tree"),
     ("cj2.utils", ("cj2",), "utilities serve every package and know none"),
     ("cj2.config", HEAVY, "composing and validating a config imports no torch/megatron"),
@@ -197,11 +197,11 @@ def test_the_import_graph_is_read(graph):
     assert "cj2.eval.judging.stored_judging" in graph["cj2.eval.job"].lazy  # inside run_judge_on_benchmark
     assert "cj2.eval.benchmarks.rmb.benchmark" in graph["cj2.eval.registry"].lazy  # a "module:attr" entry
     assert "cj2.judge.job" in graph["cj2.cluster.tasks"].lazy
-    assert "cj2.data.records" in graph["cj2.data.build.tokenize"].eager
+    assert "cj2.data.records" in graph["cj2.data.packed.tokenize"].eager
 
 
 def test_import_rules_of_the_architecture_doc(graph):
-    """Mutant: ``from cj2.data.sources.loaders import RowError`` planted in cj2/data/build/packing.py -> this test fails
+    """Mutant: ``from cj2.data.sources.loaders import RowError`` planted in cj2/data/packed/packing.py -> this test fails
     naming the module, the import and the rule (the same for each rule of FORBIDDEN)."""
     assert violations(graph) == []
 
@@ -218,8 +218,8 @@ def test_the_checker_finds_what_it_must(tmp_path):
     for name, text in {
         "__init__.py": "",
         "data/__init__.py": "",
-        "data/build/__init__.py": "",
-        "data/build/pack.py": "def f():\n    from cj2.data.sources import read\n",
+        "data/packed/__init__.py": "",
+        "data/packed/pack.py": "def f():\n    from cj2.data.sources import read\n",
         "data/sources/__init__.py": "",
         "data/sources/read.py": "import importlib\nM = importlib.import_module('cj2.eval.x')\n",
         "eval/__init__.py": "",
@@ -232,7 +232,7 @@ def test_the_checker_finds_what_it_must(tmp_path):
         (pkg / name).write_text(textwrap.dedent(text))
     planted = import_graph(tmp_path)
     assert violations(planted) == [
-        "cj2.data.build.pack imports cj2.data.sources.read: the build's only input is records",
+        "cj2.data.packed.pack imports cj2.data.sources.read: the build's only input is records",
         "cj2.data.sources.read imports cj2.eval.x: data is read by every stage and reads none of them",
         "cj2.eval.x imports cj2.eval.studies.y: evaluation never imports its studies",
     ]

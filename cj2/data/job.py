@@ -8,7 +8,7 @@ teacher, and refuses to start (:class:`CurationMissing`) until that output is co
 build (``build.json``) of the same data config and tokenizer, it returns at once. Layout::
 
     train.jsonl, valid.jsonl   the TrainingSample rows, in shuffled order
-    train/, valid/             packed shards + index.json (cj2.data.build.packing; the trainer streams them)
+    train/, valid/             packed shards + index.json (cj2.data.packed.packing; the trainer streams them)
     quarantine.jsonl           one line per rejected row: component, file, row, reason, detail
     stats.json, lengths.png    per-component statistics and the token-length distribution
     build.json                 written last: config hash + statistics (marks a complete build)
@@ -36,11 +36,11 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from cj2.data.build.mixture import Mixture
-from cj2.data.build.quarantine import ComponentStats, Quarantine
-from cj2.data.build.token_spool import RefTable, close_spools
 from cj2.data.curation import decontaminate
 from cj2.data.curation.curated import TEACHER_KEYS, TEACHER_ROLES, CurationMissing, curated_rows, require_curated
+from cj2.data.packed.mixture import Mixture
+from cj2.data.packed.quarantine import ComponentStats, Quarantine
+from cj2.data.packed.token_spool import RefTable, close_spools
 from cj2.data.process import ComponentSpec, process_chunk
 from cj2.data.records import RejectedRow
 from cj2.data.sources.demo import demo_examples
@@ -218,9 +218,9 @@ def _write_splits(mixture: Mixture, out_dir: Path) -> dict[str, RefTable]:
 
 def _pack(cfg, mixture: Mixture, refs: dict[str, RefTable], out_dir: Path, progress) -> dict:
     """Pack both splits from the token spool (the ids the workers produced) for the trainer."""
-    from cj2.data.build.packing import write_tokenized
-    from cj2.data.build.token_spool import SpooledSamples
-    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.token_spool import SpooledSamples
+    from cj2.data.packed.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -296,8 +296,8 @@ def _build_into(out_dir: Path, cfg, show_progress: bool, pack: bool) -> dict:
         splits = {split: len(r) for split, r in refs.items()}
         packed = _pack(cfg, mixture, refs, out_dir, progress) if pack else {}
     shutil.rmtree(mixture.dir, ignore_errors=True)
-    from cj2.data.build.encoder import text_encoder
-    from cj2.data.build.stats import write_stats
+    from cj2.data.packed.encoder import text_encoder
+    from cj2.data.packed.stats import write_stats
     from cj2.data.process import worker_tokenizer
 
     return write_stats(out_dir, cfg, components, splits, packed, text_encoder(worker_tokenizer(cfg.model.tokenizer)).name)
@@ -321,8 +321,8 @@ def _one_thread_tokenizer() -> None:
 
 def run(cfg) -> dict:
     """The ``build_data`` task: build the mixture and print its statistics."""
-    from cj2.data.build.quarantine import TooManyRejects
-    from cj2.data.build.stats import print_summary
+    from cj2.data.packed.quarantine import TooManyRejects
+    from cj2.data.packed.stats import print_summary
     from cj2.data.sources.raw import SourceError
 
     try:

@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 
 from cj2.config.schema import DataComponentConfig
-from cj2.data.build.token_spool import process_spool
-from cj2.data.build.tokenize import tokenize_batch
 from cj2.data.curation.positions import SwapError, orient
 from cj2.data.curation.render import check_label, to_sample
 from cj2.data.curation.retemplate import retemplate
+from cj2.data.packed.token_spool import process_spool
+from cj2.data.packed.tokenize import tokenize_batch
 from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
 from cj2.data.sources.demo import demo_judgment
 from cj2.data.sources.loaders import RowError, SourceRow, example_of
@@ -37,7 +37,7 @@ class ComponentSpec:
     swap_mode: str
     seq_length: int
     tokenizer: str
-    spool_dir: str  # where each worker appends the token ids of kept samples (cj2.data.build.token_spool)
+    spool_dir: str  # where each worker appends the token ids of kept samples (cj2.data.packed.token_spool)
     judgment_format: str | None = None  # verdict format of attached judgments (retemplate)
     source: DataComponentConfig | None = None  # how to read its source rows (field mapping); None: records come ready
 
@@ -64,8 +64,8 @@ def content_hash(record: JudgeExample | TrainingSample) -> str:
 
 def worker_tokenizer(name: str):
     if name not in _TOKENIZERS:
-        from cj2.data.build.encoder import text_encoder
-        from cj2.data.build.tokenizer import load_tokenizer
+        from cj2.data.packed.encoder import text_encoder
+        from cj2.data.packed.tokenizer import load_tokenizer
 
         _TOKENIZERS[name] = load_tokenizer(name)
         text_encoder(_TOKENIZERS[name])  # read its vocabulary once, before the workers fork

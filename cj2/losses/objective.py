@@ -37,7 +37,7 @@ def judge_loss(
     pg_denominator: float,
     verdict_logits: torch.Tensor | None = None,
 ) -> LossParts:
-    """``logits`` ``[b, s, V_local]`` (vocab-parallel); ``batch`` as built by :mod:`cj2.data.build.stream`.
+    """``logits`` ``[b, s, V_local]`` (vocab-parallel); ``batch`` as built by :mod:`cj2.data.packed.stream`.
 
     ``verdict_logits`` ``[n, V_local]``: the verdict positions' logits when computed apart
     (:mod:`cj2.train.selected_logits`); by default they are read from ``logits``.
@@ -57,7 +57,7 @@ def judge_loss(
                 token_weight = token_weight.index_put((rows, positions), token_weight.new_zeros(()))
     token_ce = vocab_parallel_cross_entropy(logits, batch["labels"])
     sft_sum = (token_ce * token_weight).sum()
-    # The denominators are counts (cj2.data.build.stream.denominators): 0 only for a global batch with
+    # The denominators are counts (cj2.data.packed.stream.denominators): 0 only for a global batch with
     # nothing to learn, whose sums are 0 as well. pg_sum is 0 for loss=none.
     loss = loss_cfg.sft_weight * sft_sum / max(sft_denominator, 1.0) + loss_cfg.pg_weight * pg_sum / max(pg_denominator, 1.0)
     return LossParts(loss, sft_sum.detach(), pg_sum.detach(), correct, logits.new_tensor(float(len(rows))))

@@ -1,6 +1,6 @@
 """Core attention for packed judge rows without an ``[S, S]`` mask.
 
-Training batches are packed (cj2.data.build.stream.collate): one sequence of many samples whose
+Training batches are packed (cj2.data.packed.stream.collate): one sequence of many samples whose
 boundaries arrive as megatron ``PackedSeqParams`` in the THD layout (``cu_seqlens``). Each
 backend attends causally inside each sample and never across:
 

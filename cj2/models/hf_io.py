@@ -299,7 +299,7 @@ def _finish_export(staging: Path, out_dir: Path, parts, model_cfg, dtype, tokeni
 
 
 def check_tokenizer_fits(tokenizer_source: str, vocab_size: int) -> None:
-    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.packed.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(str(tokenizer_source))
     if len(tokenizer) > vocab_size:
@@ -307,7 +307,7 @@ def check_tokenizer_fits(tokenizer_source: str, vocab_size: int) -> None:
 
 
 def _write_tokenizer(staging: Path, tokenizer_source: str) -> dict[str, int]:
-    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.packed.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(str(tokenizer_source))
     tokenizer.save_pretrained(str(staging))

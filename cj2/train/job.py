@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from cj2 import cpu_shims
 from cj2.cluster import preemption
 from cj2.cluster.env import init_distributed
-from cj2.data.build.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.data.packed.stream import PackedDataset, PackedStream, collate, denominators
 from cj2.placement import require_gpus
 from cj2.tracking.wandb_run import Tracker
 from cj2.train.checkpoint import Checkpoints

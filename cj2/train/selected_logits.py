@@ -18,7 +18,7 @@ import torch
 
 def compact_targets(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The loss inputs of a collated micro-batch re-indexed for logits ``[1, n, V]`` at its n
-    needed positions (``batch["logit_pos"]``, chosen by :func:`cj2.data.build.stream.collate`).
+    needed positions (``batch["logit_pos"]``, chosen by :func:`cj2.data.packed.stream.collate`).
 
     Pure gathers on the batch's device: no data-dependent op, no host sync.
     ``logit_rows`` / ``logit_pos`` say which (row, position) each of the n logits belongs to.

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 
 from cj2 import cpu_shims
-from cj2.data.build.stream import Denominators
+from cj2.data.packed.stream import Denominators
 from cj2.losses.objective import judge_loss
 from cj2.models.attention import packed_seq_params
 from cj2.models.checkpoint import unwrap

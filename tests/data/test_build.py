@@ -8,8 +8,8 @@ import re
 import pytest
 
 from cj2.config.compose import compose
-from cj2.data.build.quarantine import TooManyRejects
 from cj2.data.job import build_mixture, config_hash
+from cj2.data.packed.quarantine import TooManyRejects
 from cj2.verdicts import parse
 from tests.data.helpers import data_cfg, read_jsonl, write_jsonl
 
@@ -46,7 +46,7 @@ def test_demo_mixture_is_complete_and_correct(demo_build):
 
 
 def test_demo_build_is_streamable_and_idempotent(demo_build):
-    from cj2.data.build.stream import PackedDataset
+    from cj2.data.packed.stream import PackedDataset
 
     cfg, out = demo_build
     train = PackedDataset(out / "train")
@@ -136,7 +136,7 @@ def test_build_data_task_prints_the_statistics(tmp_path, qwen_tokenizer, capsys)
 def test_packed_shards_hold_each_sample_as_the_tokenizer_api_tokenizes_it(demo_build, qwen_tokenizer):
     """The build tokenizes once, in batches inside its workers; the shards must hold exactly what
     the tokenizer's own Python API gives for each JSONL sample, with the verdict token in place."""
-    from cj2.data.build.stream import PackedDataset
+    from cj2.data.packed.stream import PackedDataset
     from cj2.data.records import TrainingSample
     from tests.train.test_tokenize_pack import packed_samples, reference_ids
 

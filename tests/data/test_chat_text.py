@@ -6,8 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cj2.data.build.chat_text import ChatText, content_only_pasted
-from cj2.data.build.tokenizer import QWEN25_CHAT_TEMPLATE, bundled_dir
+from cj2.data.packed.chat_text import ChatText, content_only_pasted
+from cj2.data.packed.tokenizer import QWEN25_CHAT_TEMPLATE, bundled_dir
 
 
 class WithTemplate:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cj2.data.build.encoder import (
+from cj2.data.packed.encoder import (
     TiktokenEncoder,
     TokenizersEncoder,
     _split_pattern,

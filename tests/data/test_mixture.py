@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from cj2.data.build.mixture import Mixture
+from cj2.data.packed.mixture import Mixture
 
 
 def fill(mixture: Mixture, component: str, count: int, orientations: int = 1) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from cj2.data.build import packing
-from cj2.data.build.packing import pack_lengths, write_tokenized
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed import packing
+from cj2.data.packed.packing import pack_lengths, write_tokenized
+from cj2.data.packed.tokenize import TokenizedSample
 
 
 def sample(n: int, learned: int, verdict_index: int = -1) -> TokenizedSample:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cj2.data.build.packing import write_tokenized
-from cj2.data.build.stream import PackedDataset, PackedStream, collate, denominators
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed.packing import write_tokenized
+from cj2.data.packed.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.data.packed.tokenize import TokenizedSample
 
 
 def test_denominators_count_learned_samples_and_verdicts_by_hand(tmp_path):

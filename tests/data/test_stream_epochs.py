@@ -1,6 +1,6 @@
 """The data stream's epoch boundary, a sample's weight on its verdict term, longest-first packing.
 
-Reference for the order: the stream's documented contract (cj2.data.build.stream) — epoch ``e`` is
+Reference for the order: the stream's documented contract (cj2.data.packed.stream) — epoch ``e`` is
 ``numpy.random.default_rng([seed, e]).permutation(num_rows)``, read in whole global batches from
 its head; the rows left over at an epoch's end (fewer than a batch) are skipped.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cj2.data.build.packing import pack_lengths, write_tokenized
-from cj2.data.build.stream import PackedDataset, PackedStream, collate
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed.packing import pack_lengths, write_tokenized
+from cj2.data.packed.stream import PackedDataset, PackedStream, collate
+from cj2.data.packed.tokenize import TokenizedSample
 
 
 def expected_batches(num_rows: int, rows_per_step: int, seed: int, epochs: int) -> list[list[int]]:
@@ -25,7 +25,7 @@ def expected_batches(num_rows: int, rows_per_step: int, seed: int, epochs: int) 
 
 @pytest.mark.parametrize("num_rows,rows_per_step,dp", [(10, 3, 3), (11, 4, 2), (9, 3, 3), (7, 2, 2)])
 def test_every_batch_is_full_and_every_epoch_starts_at_its_permutations_head(num_rows, rows_per_step, dp):
-    """Catches: divmod(consumed_rows, num_rows) as the epoch boundary (cj2/data/build/stream.py next_rows):
+    """Catches: divmod(consumed_rows, num_rows) as the epoch boundary (cj2/data/packed/stream.py next_rows):
     a short batch at each epoch's end, later epochs starting mid-permutation, empty dp shares."""
     stream = PackedStream(num_rows, rows_per_step, seed=5)
     expected = expected_batches(num_rows, rows_per_step, seed=5, epochs=4)
@@ -58,7 +58,7 @@ def verdict_sample(length: int, weight: float, label_id: int) -> TokenizedSample
 
 
 def test_verdict_weight_is_the_samples_weight(tmp_path):
-    """Catches: verdict_weight always 1.0 in collate (cj2/data/build/stream.py): the policy-gradient term
+    """Catches: verdict_weight always 1.0 in collate (cj2/data/packed/stream.py): the policy-gradient term
     would ignore the mixture weights the SFT term honours."""
     weights = {61: 2.5, 62: 0.25, 63: 1.0, 64: 4.0}  # label id -> the sample's weight
     samples = [verdict_sample(n, w, label) for n, (label, w) in zip([6, 5, 7, 4], weights.items(), strict=True)]
@@ -73,7 +73,7 @@ def test_verdict_weight_is_the_samples_weight(tmp_path):
 
 
 def test_packing_places_the_longest_samples_first():
-    """Catches: shortest-first order in pack_lengths (cj2/data/build/packing.py).
+    """Catches: shortest-first order in pack_lengths (cj2/data/packed/packing.py).
 
     Hand-worked best-fit decreasing, seq_length 10, lengths [6, 5, 5, 4]: 6 opens row 0 (room 4),
     5 opens row 1 (room 5), 5 fills row 1, 4 fills row 0 -> 2 full rows. Shortest first would place

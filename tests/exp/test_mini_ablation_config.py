@@ -38,7 +38,7 @@ def test_model_preset_matches_the_converted_checkpoint(tmp_path):
     cfg = compose(["+exp=mini_ablation", f"model.hf_path={hf_dir}"])
     assert config_mismatches(model_config_from_hf(hf_dir), cfg.model) == []
     assert cfg.model.tokenizer == str(hf_dir)
-    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.packed.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     assert len(tokenizer) <= cfg.model.vocab_size and tokenizer.convert_tokens_to_ids("<|im_end|>") == 2

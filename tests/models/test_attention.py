@@ -124,9 +124,9 @@ def test_packed_training_never_builds_a_row_squared_tensor(tp1, tmp_path):
     """At S=8192, collate and packed attention (forward and backward) create no square tensor
     with a side of S/2 or more. Catches: a dense [b, 1, S, S] mask in collate (the old
     block_causal_mask), or attention over whole rows instead of per sample."""
-    from cj2.data.build.packing import write_tokenized
-    from cj2.data.build.stream import PackedDataset, collate
-    from cj2.data.build.tokenize import TokenizedSample
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.stream import PackedDataset, collate
+    from cj2.data.packed.tokenize import TokenizedSample
     from cj2.models.attention import packed_seq_params
 
     S = 8192

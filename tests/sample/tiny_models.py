@@ -17,7 +17,7 @@ def build_tiny_qwen2(out_dir: Path, seed: int = 0, **overrides) -> Path:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.packed.tokenizer import load_tokenizer
 
     torch.manual_seed(seed)
     config = Qwen2Config(**{**TINY_QWEN2, **overrides}, eos_token_id=QWEN_EOS, pad_token_id=QWEN_PAD, bos_token_id=None)

@@ -1,7 +1,7 @@
 """Run under torchrun (2 ranks): a packed batch gives the losses and gradients of the same samples
 unpacked, through a real GPTModel, at TP=2 and TP=1, for token and sample averaging.
 
-Packed rows reach the model as one THD sequence with ``cu_seqlens`` (cj2.data.build.stream.collate).
+Packed rows reach the model as one THD sequence with ``cu_seqlens`` (cj2.data.packed.stream.collate).
 A negative control gives each row as a single segment (attention leaks across samples, RoPE
 positions run on) and must differ, so the comparison can fail. A recording core attention
 (standing in for Transformer Engine's, which takes the same ``PackedSeqParams``) checks that
@@ -19,9 +19,9 @@ from megatron.core.tensor_parallel.random import model_parallel_cuda_manual_seed
 
 from cj2 import cpu_shims
 from cj2.config.schema import ModelConfig, ParallelConfig
-from cj2.data.build.packing import write_tokenized
-from cj2.data.build.stream import PackedDataset, collate, denominators
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed.packing import write_tokenized
+from cj2.data.packed.stream import PackedDataset, collate, denominators
+from cj2.data.packed.tokenize import TokenizedSample
 from cj2.losses.objective import judge_loss
 from cj2.models import build as model_build
 from cj2.models import build_model

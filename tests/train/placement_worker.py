@@ -33,7 +33,7 @@ def main():
 
     from cj2 import cpu_shims
     from cj2.config.schema import ModelConfig, ParallelConfig
-    from cj2.data.build.stream import PackedDataset, collate, denominators
+    from cj2.data.packed.stream import PackedDataset, collate, denominators
     from cj2.models import build_model
     from cj2.train import step
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from cj2.data.build.packing import write_tokenized
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed.packing import write_tokenized
+from cj2.data.packed.tokenize import TokenizedSample
 from tests.dist import REPO
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from cj2.config import compose
-from cj2.data.build.packing import write_tokenized
-from cj2.data.build.tokenize import TokenizedSample
 from cj2.data.job import config_hash
+from cj2.data.packed.packing import write_tokenized
+from cj2.data.packed.tokenize import TokenizedSample
 
 
 def test_training_refuses_a_missing_or_foreign_build_and_takes_its_own(tmp_path):

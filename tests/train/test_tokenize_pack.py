@@ -8,10 +8,10 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cj2.data.build.encoder import encode_prompts, line_cuts_are_safe
-from cj2.data.build.packing import pack_lengths, write_tokenized
-from cj2.data.build.stream import PackedDataset, PackedStream, collate, denominators
-from cj2.data.build.tokenize import TokenizedSample, tokenize_batch, tokenize_sample
+from cj2.data.packed.encoder import encode_prompts, line_cuts_are_safe
+from cj2.data.packed.packing import pack_lengths, write_tokenized
+from cj2.data.packed.stream import PackedDataset, PackedStream, collate, denominators
+from cj2.data.packed.tokenize import TokenizedSample, tokenize_batch, tokenize_sample
 from cj2.data.records import TrainingSample
 from cj2.verdicts import FORMATS
 

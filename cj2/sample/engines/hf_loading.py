@@ -18,7 +18,7 @@ def load_causal_lm(source: str, gguf_file: str | None = None, device: str = "cpu
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from cj2.data.build.tokenizer import load_tokenizer
+    from cj2.data.packed.tokenizer import load_tokenizer
 
     directory, gguf_file = split_gguf(source, gguf_file)
     if not Path(directory).is_dir():

@@ -28,7 +28,7 @@ class MegatronEngine:
         from cj2 import cpu_shims
         from cj2.cluster.env import init_distributed
         from cj2.config.schema import ParallelConfig
-        from cj2.data.build.tokenizer import load_tokenizer
+        from cj2.data.packed.tokenizer import load_tokenizer
         from cj2.models import build_model, load_hf_weights, model_config_from_hf
 
         init_distributed(collective_timeout_s)

@@ -2,7 +2,7 @@
 
 Streaming with flat memory (besides one 16-byte hash and one 8-byte key per kept row): kept
 samples (already serialized JSON lines) are spooled to disk per component, next to their keys
-and their token references (:mod:`cj2.data.build.token_spool`), and copied through without being
+and their token references (:mod:`cj2.data.packed.token_spool`), and copied through without being
 parsed again; selection then writes each chosen copy to one of the bucket files by its shuffle
 key (about ``ROWS_PER_BUCKET`` per bucket, so a bucket's size does not grow with the build), and
 the buckets are read back in key order, each sorted in memory. The order is a function of the seed and the content only, never of worker timing.

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed.tokenize import TokenizedSample
 from cj2.utils.atomic import atomic_path, atomic_write_text
 
 FORMAT_VERSION = 1
@@ -94,7 +94,7 @@ def write_tokenized(
     """Pack tokenized samples and write the shards, then ``index.json``; returns the statistics.
 
     ``packing=False`` puts one sample per row (padding to ``seq_length``). ``samples`` may be
-    lazy (:class:`cj2.data.build.token_spool.SpooledSamples`): it is read once for the lengths, then
+    lazy (:class:`cj2.data.packed.token_spool.SpooledSamples`): it is read once for the lengths, then
     shard by shard. Shards default to about ``SHARD_BYTES`` each, whatever ``seq_length``.
     """
     out_dir = Path(out_dir)

@@ -10,7 +10,7 @@
 - :class:`TokenizersEncoder` (the tokenizer's Rust encoder, batched) for every other tokenizer.
 
 Both encode text as ``tokenizer(text, add_special_tokens=False)`` does, added tokens included,
-and can say which token holds a given character (the verdict token, :mod:`cj2.data.build.tokenize`).
+and can say which token holds a given character (the verdict token, :mod:`cj2.data.packed.tokenize`).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ SAMPLE_FIELDS = ("row", "start", "length", "verdict", "label", "opposite", "loss
 
 
 class PackedDataset:
-    """Random access to the rows written by :func:`cj2.data.build.packing.write_tokenized`."""
+    """Random access to the rows written by :func:`cj2.data.packed.packing.write_tokenized`."""
 
     def __init__(self, data_dir):
         from safetensors import safe_open

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cj2.data.build.tokenize import TokenizedSample
+from cj2.data.packed.tokenize import TokenizedSample
 
 NO_REASON = "-"
 

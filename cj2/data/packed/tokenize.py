@@ -7,7 +7,7 @@ judgment: the token containing the first character of the deciding label text (t
 opposite label into the text and tokenizing again, which stays right under BPE merges. A sample
 whose verdict cannot be located this way is kept for SFT only, with the reason counted.
 
-Samples are tokenized in batches through the build's encoder (:mod:`cj2.data.build.encoder`: the
+Samples are tokenized in batches through the build's encoder (:mod:`cj2.data.packed.encoder`: the
 tokenizer's ids, without a Python tokenizer call per text), and the text a batch's prompts
 share at both ends (system prompt, template instructions, the generation prompt) is tokenized
 once per batch.
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cj2.data.build.chat_text import chat_text
-from cj2.data.build.encoder import encode_prompts, text_encoder
+from cj2.data.packed.chat_text import chat_text
+from cj2.data.packed.encoder import encode_prompts, text_encoder
 from cj2.data.records import TrainingSample
 
 # Why a sample with a verdict was kept for SFT only (counted in the packing stats).

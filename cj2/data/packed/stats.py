@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from cj2.data.build.quarantine import ComponentStats
+from cj2.data.packed.quarantine import ComponentStats
 from cj2.utils.atomic import atomic_path, atomic_write_text
 
 
@@ -60,7 +60,7 @@ def write_stats(out_dir: Path, cfg, components: dict[str, ComponentStats], split
         "rejected": sum(sum(s.rejected.values()) for s in components.values()),
         "splits": splits,
         "packed": packed,
-        "encoder": encoder,  # tiktoken or tokenizers: which one produced the (same) ids, cj2.data.build.encoder
+        "encoder": encoder,  # tiktoken or tokenizers: which one produced the (same) ids, cj2.data.packed.encoder
     }
     atomic_write_text(out_dir / "stats.json", json.dumps(stats, indent=2))
     _plot_lengths(out_dir / "lengths.png", components, cfg.data.seq_length)
