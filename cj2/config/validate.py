@@ -252,6 +252,10 @@ def check_tracking(cfg, problems: list[Problem]) -> None:
     _choice(problems, "tracking.mode", cfg.tracking.mode, ("offline", "online", "disabled"))
     if cfg.tracking.mode == "online" and not os.environ.get("WANDB_API_KEY") and not os.path.exists(os.path.expanduser("~/.netrc")):
         problems.append(Problem("tracking.mode", "online W&B needs WANDB_API_KEY (or `wandb login`)", "export WANDB_API_KEY, or use tracking=offline and `wandb sync` later"))
+    import importlib.util
+
+    if cfg.tracking.mode != "disabled" and importlib.util.find_spec("wandb") is None:  # e.g. a bare GPU image (docs/training.md)
+        problems.append(Problem("tracking.mode", f"tracking.mode={cfg.tracking.mode} needs wandb, which is not installed here", "pip install wandb==0.31.0, or set tracking=disabled"))
 
 
 def check_sample(cfg, problems: list[Problem], check_files: bool) -> None:

@@ -70,3 +70,17 @@ def test_a_gpu_run_left_on_auto_without_transformer_engine_is_warned(monkeypatch
         validate(compose(overrides))
     messages = [str(w.message) for w in caught if issubclass(w.category, ConfigWarning)]
     assert len(messages) == warned and all("model.attention=auto" in m and "Transformer Engine" in m for m in messages)
+
+
+def test_tracking_without_wandb_installed_is_refused_before_the_run(monkeypatch, tmp_path):
+    """Catches: a run with W&B tracking on a machine without wandb (the bare GPU image: the
+    wheelhouse leaves it out) failing on rank 0 after the model is built, the other ranks waiting."""
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    cfg = compose(["+exp=demo", f"run_dir={tmp_path}", "tracking=offline"])
+    assert "tracking.mode" not in {p.key for p in problems_of(cfg, stage="run")}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else find_spec(name, *a))
+    found = [p for p in problems_of(cfg, stage="run") if p.key == "tracking.mode"]
+    assert len(found) == 1 and "needs wandb" in found[0].message
+    assert "tracking.mode" not in {p.key for p in problems_of(compose(["+exp=demo", f"run_dir={tmp_path}", "tracking=disabled"]), stage="run")}
