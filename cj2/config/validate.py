@@ -8,6 +8,7 @@ Every problem is reported at once, each as one line naming the key and the fix.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import warnings
@@ -252,8 +253,6 @@ def check_tracking(cfg, problems: list[Problem]) -> None:
     _choice(problems, "tracking.mode", cfg.tracking.mode, ("offline", "online", "disabled"))
     if cfg.tracking.mode == "online" and not os.environ.get("WANDB_API_KEY") and not os.path.exists(os.path.expanduser("~/.netrc")):
         problems.append(Problem("tracking.mode", "online W&B needs WANDB_API_KEY (or `wandb login`)", "export WANDB_API_KEY, or use tracking=offline and `wandb sync` later"))
-    import importlib.util
-
     if cfg.tracking.mode != "disabled" and importlib.util.find_spec("wandb") is None:  # e.g. a bare GPU image (docs/training.md)
         problems.append(Problem("tracking.mode", f"tracking.mode={cfg.tracking.mode} needs wandb, which is not installed here", "pip install wandb==0.31.0, or set tracking=disabled"))
 
@@ -406,8 +405,6 @@ def warnings_of(cfg, task: str = "train") -> list[str]:
     """What runs but deserves a loud word before it starts."""
     if task != "train" or cfg.cluster.gpus_per_node <= 0 or cfg.model.attention != "auto":
         return []
-    import importlib.util
-
     if importlib.util.find_spec("transformer_engine") is not None:
         return []
     return [
