@@ -12,7 +12,7 @@ STAMP := $(VENV)/.cj2-installed
 VLLM_VENV := .venv-vllm
 VLLM_STAMP := $(VLLM_VENV)/.cj2-installed
 
-.PHONY: venv vllm-venv demo mini-ablation test test-fast mutate lint clean
+.PHONY: venv vllm-venv demo mini-ablation test test-fast mutate lint wheelhouse clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ MUTATE_GROUPS ?=
 MUTATE_SAMPLE ?= 0
 mutate: venv
 	nice -n 19 $(PY) bench/mutate.py --sample $(MUTATE_SAMPLE) $(if $(MUTATE_GROUPS),--groups $(MUTATE_GROUPS))
+
+# Wheels of what a bare CUDA image (bench/offline/gpu-image-packages.txt) lacks for cj2's training and
+# evaluation path, for GPU nodes without network: wheelhouse/py$(PYTHON_VERSION)/ (bench/offline/wheelhouse.txt;
+# ~3 MiB). Needs the package index once; bench/gpu_check.sh and docs/training.md install from it.
+PYTHON_VERSION ?= 3.12
+wheelhouse:
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) bench/offline/wheelhouse.py --python-version $(PYTHON_VERSION)
 
 lint: venv
 	$(VENV)/bin/ruff check cj2 launch tests bench

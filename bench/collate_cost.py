@@ -8,6 +8,7 @@ rebuilt here in the same process), per row: seconds and bytes.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -55,7 +56,10 @@ def main():
             size = sum(t.numel() * t.element_size() for t in batch.values() if isinstance(t, torch.Tensor))
             timings[name] = statistics.median(runs)
             print(f"{name:24s} {timings[name] * 1000:8.1f} ms/row  {size / 2**20:8.2f} MiB/row")
-    print(f"collate speed-up THD / dense mask = {timings['baseline + dense mask'] / timings['cj2 THD collate']:.1f}x (seq {args.seq_length}, medians of {args.repeats})")
+    speedup = timings["baseline + dense mask"] / timings["cj2 THD collate"]
+    print(f"collate speed-up THD / dense mask = {speedup:.1f}x (seq {args.seq_length}, medians of {args.repeats})")
+    print(json.dumps({"check": "collate_cost", "seq_length": args.seq_length, "thd_ms": timings["cj2 THD collate"] * 1000,
+                      "dense_mask_ms": timings["baseline + dense mask"] * 1000, "speedup": speedup, "ok": True}))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ prediction against the measured peak of cj2's step.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import statistics
 import tempfile
 import time
@@ -117,11 +119,17 @@ def main() -> None:
 
     # --- cj2 ---------------------------------------------------------------------------
     model = job.build_training_model(cfg, dtype)
+    backend = model.module.cj2_attention_backend
     optimizer = build_optimizer(model, cfg.train, cfg.parallel, dtype)
     scheduler = build_scheduler(optimizer, cfg.train, total_steps=args.warmup + args.steps + 1)
     if on_gpu:
         torch.cuda.reset_peak_memory_stats()
-    cj2_s = timed(lambda: train_step(model, optimizer, scheduler, micro_batches, den, cfg.loss), args.warmup, args.steps)
+    last = {}  # each side's last loss: the result counts only if both are finite
+
+    def cj2_step():
+        last["cj2"] = train_step(model, optimizer, scheduler, micro_batches, den, cfg.loss).loss
+
+    cj2_s = timed(cj2_step, args.warmup, args.steps)
     cj2_peak = torch.cuda.max_memory_allocated() / 2**30 if on_gpu else None
     model = optimizer = scheduler = None  # free cj2's model before the baseline's
     if on_gpu:
@@ -132,7 +140,8 @@ def main() -> None:
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     hf_cfg = Qwen2Config(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.ffn, num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, max_position_embeddings=32768, tie_word_embeddings=False)
-    hf = Qwen2ForCausalLM._from_config(hf_cfg, attn_implementation="sdpa", dtype=dtype).to(device)
+    with torch.device(device):  # initialised where it runs (~2B parameters at the 7B-width proxy)
+        hf = Qwen2ForCausalLM._from_config(hf_cfg, attn_implementation="sdpa", dtype=dtype)
     hf_opt = torch.optim.AdamW(hf.parameters(), lr=cfg.train.lr, betas=(0.9, 0.95), weight_decay=0.1, fused=on_gpu)
     tokens = batch["tokens"].view(args.micro_batch, args.seq_length).to(device)
     labels = tokens.clone()
@@ -145,22 +154,31 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(hf.parameters(), 1.0)
         hf_opt.step()
         hf_opt.zero_grad(set_to_none=True)
+        last["baseline"] = loss.detach()
 
     hf_s = timed(baseline_step, args.warmup, args.steps)
 
     # --- report --------------------------------------------------------------------------
     tokens_per_step = args.micro_batch * args.seq_length
-    print(f"device: {torch.cuda.get_device_name() if on_gpu else 'cpu'}; shape: L{args.layers} H{args.hidden} heads {args.heads}/{args.kv_heads} FFN {args.ffn} vocab {args.vocab}; seq {args.seq_length} x micro batch {args.micro_batch}; {dtype}; loss={args.loss}")
+    print(f"device: {torch.cuda.get_device_name() if on_gpu else 'cpu'}; shape: L{args.layers} H{args.hidden} heads {args.heads}/{args.kv_heads} FFN {args.ffn} vocab {args.vocab}; seq {args.seq_length} x micro batch {args.micro_batch}; {dtype}; loss={args.loss}; attention {backend}")
+    result = {"check": "train_step", "attention": backend, "device": torch.cuda.get_device_name() if on_gpu else "cpu", "cj2_ms": cj2_s * 1000, "baseline_ms": hf_s * 1000, "speedup": hf_s / cj2_s}
     for name, seconds in (("cj2 train_step", cj2_s), ("transformers baseline", hf_s)):
         line = f"{name:22s} {seconds * 1000:9.1f} ms/step  {tokens_per_step / seconds:10,.0f} tokens/s"
         if on_gpu and name.startswith("cj2"):
             flops = step_flops(cfg.model, den.real_tokens, den.loss_tokens + int(den.pg), den.attention_pairs)
-            line += f"  MFU {mfu(flops, seconds, 1, args.peak_tflops):.1%}"
+            result["mfu"] = mfu(flops, seconds, 1, args.peak_tflops)
+            line += f"  MFU {result['mfu']:.1%}"
         print(line)
     print(f"speed-up cj2 / baseline = {hf_s / cj2_s:.2f}x")
     if on_gpu:
-        plan = memory_plan(cfg, on_gpu=False)  # the 4 GiB allowance is for the CUDA context, not allocations
-        print(f"memory: planner {plan.total_gib:.2f} GiB vs measured peak {cj2_peak:.2f} GiB ({plan.total_gib / cj2_peak - 1:+.1%})")
+        # The 4 GiB allowance is for the CUDA context, not allocations; logits where this batch selects them.
+        plan = memory_plan(cfg, on_gpu=False, logit_positions=len(batch["logit_pos"]) + len(batch["verdict_pos"]))
+        error = plan.total_gib / cj2_peak - 1
+        print(f"memory: planner {plan.total_gib:.2f} GiB vs measured peak {cj2_peak:.2f} GiB ({error:+.1%})")
+        result.update(planner_gib=plan.total_gib, measured_peak_gib=cj2_peak, planner_error=error,
+                      targets={"mfu_at_least_45pct": result["mfu"] >= 0.45, "planner_within_15pct": abs(error) <= 0.15})
+    result.update(cj2_loss=last["cj2"], baseline_loss=float(last["baseline"]))
+    print(json.dumps({**result, "ok": math.isfinite(result["cj2_loss"]) and math.isfinite(result["baseline_loss"])}))
 
 
 if __name__ == "__main__":

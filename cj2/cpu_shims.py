@@ -36,6 +36,8 @@ from collections.abc import Iterator
 
 import torch
 
+import cj2.models.megatron_pin  # noqa: F401  (refuses any megatron-core release but the pinned one)
+
 _applied = False
 
 

@@ -32,6 +32,12 @@ def layout(task: str, cfg: DictConfig) -> tuple[int, int]:
     return 1, 1
 
 
+def memory_options(mem_gb: int | None) -> tuple[int | None, dict[str, str]]:
+    """submitit's ``mem_gb`` and the extra sbatch options for ``cluster.mem_gb``: 0 asks for all of
+    each node's memory as ``--mem=0`` (submitit would write ``0GB``); null leaves the partition's default."""
+    return (None, {"mem": "0"}) if mem_gb == 0 else (mem_gb, {})
+
+
 def sbatch_parameters(task: str, cfg: DictConfig, name: str, dependency: str | None = None) -> dict[str, Any]:
     """submitit ``update_parameters`` keywords for this config's cluster section."""
     c = cfg.cluster
@@ -41,6 +47,7 @@ def sbatch_parameters(task: str, cfg: DictConfig, name: str, dependency: str | N
         additional["dependency"] = dependency
         # A failed upstream stage cancels the downstream ones instead of leaving them pending.
         additional.setdefault("kill_on_invalid_dep", "yes")
+    mem_gb, mem_options = memory_options(c.mem_gb)
     params: dict[str, Any] = {
         "name": name,
         "nodes": nodes,
@@ -50,14 +57,14 @@ def sbatch_parameters(task: str, cfg: DictConfig, name: str, dependency: str | N
         "slurm_signal_delay_s": c.signal_delay_s,
         "slurm_array_parallelism": c.array_parallelism,
         "slurm_setup": list(c.setup),
-        "slurm_additional_parameters": additional,
+        "slurm_additional_parameters": {**mem_options, **additional},
         # One failed rank ends the step: the others would otherwise wait in a collective.
         "slurm_srun_args": ["--kill-on-bad-exit=1"],
     }
     if c.gpus_per_node > 0:
         params["gpus_per_node"] = c.gpus_per_node
-    if c.mem_gb:
-        params["mem_gb"] = c.mem_gb
+    if mem_gb:
+        params["mem_gb"] = mem_gb
     for key in ("partition", "account", "qos", "constraint"):
         if c.get(key):
             params[f"slurm_{key}"] = c.get(key)

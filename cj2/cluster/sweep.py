@@ -15,6 +15,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from cj2.cluster.slurm import memory_options
 from cj2.cluster.tasks import TASKS
 
 
@@ -52,5 +53,6 @@ class SweepChecks(Callback):
         with open_dict(config.hydra.launcher):
             launcher = config.hydra.launcher
             launcher.setup = OmegaConf.to_container(cluster.setup, resolve=True)
-            launcher.additional_parameters = OmegaConf.to_container(cluster.additional, resolve=True)
+            launcher.mem_gb, mem_options = memory_options(cluster.mem_gb)
+            launcher.additional_parameters = {**mem_options, **OmegaConf.to_container(cluster.additional, resolve=True)}
             launcher.gpus_per_node = cluster.gpus_per_node or None

@@ -12,14 +12,23 @@ The memory model counts, per GPU of the most loaded pipeline stage:
   whole. Selective recompute drops the attention output (recomputed from q/k/v); full
   recompute keeps only each layer's input plus one layer's activations during its backward.
   1F1B keeps ``pp`` micro-batches in flight on the first stage;
-- the output layer's fp32 logits and their gradient (2 x s*b*V/t x 4 B) on the last stage;
+- the output layer's fp32 logits and their gradient (2 x n x V/t x 4 B) on the last stage, where n
+  is the positions whose logits training computes (cj2.train.selected_logits: learned tokens and
+  verdicts, about a quarter of a judge row): the built data's busiest micro-batch when the data is
+  built (:func:`logit_positions_of_build`), else the whole micro-batch (s*b, an upper bound);
 - a fixed allowance for the CUDA context, allocator fragmentation and communication buffers.
+
+Host memory per node (:func:`host_memory_plan`): a checkpoint save stages each rank's share of the
+checkpoint in host RAM before writing it (torch_dist's writer, megatron ``filesystem_async``).
 Import-light on purpose (no torch): ``dry_run`` and validation use it on a login node.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 GIB = 1024**3
 OVERHEAD_GIB = 4.0
@@ -58,7 +67,9 @@ class MemoryPlan:
         return out
 
 
-def memory_plan(cfg, on_gpu: bool = True) -> MemoryPlan:
+def memory_plan(cfg, on_gpu: bool = True, logit_positions: int | None = None) -> MemoryPlan:
+    """Per-GPU memory of ``cfg``. ``logit_positions``: the positions of one micro-batch whose logits
+    the step computes (None: all ``seq_length x micro_batch_size``)."""
     m, p = cfg.model, cfg.parallel
     s, b, h, v = cfg.data.seq_length, p.micro_batch_size, m.hidden_size, m.vocab_size
     t, pp, dp = p.tp, p.pp, p.dp
@@ -89,7 +100,7 @@ def memory_plan(cfg, on_gpu: bool = True) -> MemoryPlan:
         activations = layers * (full_layer - attention_output) * in_flight + attention_output
     else:
         activations = layers * full_layer * in_flight
-    logits = 2 * s * b * v / t * 4
+    logits = 2 * (s * b if logit_positions is None else min(logit_positions, s * b)) * v / t * 4
     return MemoryPlan(
         params_per_gpu=params,
         weights_gib=weights / GIB,
@@ -101,6 +112,62 @@ def memory_plan(cfg, on_gpu: bool = True) -> MemoryPlan:
     )
 
 
+def logit_positions_of_build(cfg) -> int | None:
+    """The most logit positions one micro-batch of the built training split needs: the
+    ``micro_batch_size`` rows with the most learned tokens and verdicts (what
+    cj2.data.stream.collate selects; a verdict whose token is learned counts twice, a bound a few
+    positions high); None when the split is not built."""
+    train = Path(cfg.data.output_dir) / "train"
+    if not (train / "index.json").is_file():
+        return None
+    import numpy as np
+    from safetensors import safe_open
+
+    per_row = []
+    for shard in json.loads((train / "index.json").read_text())["shards"]:
+        with safe_open(str(train / shard["file"]), framework="np") as f:
+            rows = f.get_tensor("sample_row")
+            needed = f.get_tensor("sample_loss_tokens").astype(np.int64) + (f.get_tensor("sample_verdict") >= 0)
+            per_row.append(np.bincount(rows, weights=needed, minlength=shard["rows"]))
+    busiest = np.sort(np.concatenate(per_row))[-cfg.parallel.micro_batch_size :]
+    return int(busiest.sum())
+
+
+# Host RAM of one rank's process besides the checkpoint it stages: torch, megatron and the CUDA
+# context's host side, pinned micro-batches, the data index. An estimate (reviewers saw 5-8 GB).
+PROCESS_HOST_GIB = 8.0
+
+
+@dataclass
+class HostMemoryPlan:
+    ranks_per_node: int
+    checkpoint_staging_gib_per_rank: float
+    process_gib_per_rank: float
+
+    @property
+    def total_gib(self) -> float:
+        return self.ranks_per_node * (self.checkpoint_staging_gib_per_rank + self.process_gib_per_rank)
+
+    def as_dict(self) -> dict[str, float]:
+        return {**{k: round(v, 2) for k, v in self.__dict__.items()}, "total_gib": round(self.total_gib, 1)}
+
+
+def host_memory_plan(cfg) -> HostMemoryPlan:
+    """Host RAM one node needs at a checkpoint save: every rank stages its share of the checkpoint
+    (bf16 weights, fp32 master weights and Adam moments; the fully parallel save splits it over all
+    ranks) in host memory before writing, on top of its process."""
+    p, c = cfg.parallel, cfg.cluster
+    world = p.tp * p.pp * p.dp
+    share = parameter_count(cfg.model) * CHECKPOINT_BYTES_PER_PARAM / world / GIB
+    return HostMemoryPlan(math.ceil(world / c.nodes), share, PROCESS_HOST_GIB)
+
+
+def requested_host_memory(mem_gb) -> str:
+    if mem_gb is None:
+        return "the partition's default (cluster.mem_gb=null)"
+    return "all of each node's memory (cluster.mem_gb=0, --mem=0)" if mem_gb == 0 else f"{mem_gb} GB per node"
+
+
 def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
     """The facts a user checks before submitting: world size, layout, memory, steps, tokens."""
     p, c = cfg.parallel, cfg.cluster
@@ -109,7 +176,8 @@ def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
     steps: int | None = cfg.train.max_steps
     if steps is None and dataset_tokens is not None:
         steps = max(1, cfg.train.epochs * dataset_tokens // tokens_per_step)
-    mem = memory_plan(cfg, on_gpu=c.gpus_per_node > 0)
+    positions = logit_positions_of_build(cfg)
+    mem = memory_plan(cfg, on_gpu=c.gpus_per_node > 0, logit_positions=positions)
     return {
         "model": f"{cfg.model.name} ({parameter_count(cfg.model) / 1e9:.2f}B parameters)",
         "world_size": world,
@@ -120,8 +188,11 @@ def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
         "steps": steps if steps is not None else "one pass over the built data (unknown until data is built)",
         "total_tokens": steps * tokens_per_step if isinstance(steps, int) else "unknown",
         "memory_per_gpu_gib": mem.as_dict(),
+        "logit_positions_per_micro_batch": f"{positions} (the built data's busiest micro-batch)" if positions is not None else f"{p.micro_batch_size * cfg.data.seq_length} (the whole micro-batch: no data built yet, an upper bound)",
         "gpu_memory_gib": c.gpu_memory_gb if c.gpus_per_node else None,
         "fits": (mem.total_gib <= c.gpu_memory_gb) if c.gpus_per_node else True,
+        "host_memory_per_node_gib": host_memory_plan(cfg).as_dict(),
+        "host_memory_requested": requested_host_memory(c.mem_gb),
     }
 
 

@@ -8,7 +8,10 @@ Every problem is reported at once, each as one line naming the key and the fix.
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +120,8 @@ def check_cluster(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("cluster.tasks_per_node", f"{c.tasks_per_node} SLURM tasks per node, but {what}", f"set cluster.tasks_per_node={want}"))
     for key in ("time_min", "cpus_per_task", "array_parallelism"):
         _positive(problems, f"cluster.{key}", getattr(c, key))
-    if c.mem_gb is not None and c.mem_gb <= 0:
-        problems.append(Problem("cluster.mem_gb", f"must be > 0 or null, got {c.mem_gb}", "set cluster.mem_gb=null to use the partition's default"))
+    if c.mem_gb is not None and c.mem_gb < 0:
+        problems.append(Problem("cluster.mem_gb", f"must be >= 0 or null, got {c.mem_gb}", "set cluster.mem_gb=0 for all of each node's memory, or null for the partition's default"))
     if c.max_requeues < 0:
         problems.append(Problem("cluster.max_requeues", f"must be >= 0, got {c.max_requeues}", "set cluster.max_requeues=3"))
     if c.time_min > 0 and c.signal_delay_s >= c.time_min * 60:
@@ -250,6 +253,8 @@ def check_tracking(cfg, problems: list[Problem]) -> None:
     _choice(problems, "tracking.mode", cfg.tracking.mode, ("offline", "online", "disabled"))
     if cfg.tracking.mode == "online" and not os.environ.get("WANDB_API_KEY") and not os.path.exists(os.path.expanduser("~/.netrc")):
         problems.append(Problem("tracking.mode", "online W&B needs WANDB_API_KEY (or `wandb login`)", "export WANDB_API_KEY, or use tracking=offline and `wandb sync` later"))
+    if cfg.tracking.mode != "disabled" and importlib.util.find_spec("wandb") is None:  # e.g. a bare GPU image (docs/training.md)
+        problems.append(Problem("tracking.mode", f"tracking.mode={cfg.tracking.mode} needs wandb, which is not installed here", "pip install wandb==0.31.0, or set tracking=disabled"))
 
 
 def check_sample(cfg, problems: list[Problem], check_files: bool) -> None:
@@ -322,15 +327,21 @@ def check_teacher_model(cfg, problems: list[Problem]) -> None:
 
 
 def check_memory(cfg, problems: list[Problem]) -> None:
-    """Refuse a GPU layout the memory planner says will not fit (see cj2.config.plan)."""
-    if cfg.cluster.gpus_per_node <= 0 or problems:
+    """Refuse a GPU layout the memory planner says will not fit, on the GPU or in a SLURM job's
+    host memory at a checkpoint save (see cj2.config.plan)."""
+    c = cfg.cluster
+    if c.gpus_per_node <= 0 or problems:
         return
-    from cj2.config.plan import memory_plan
+    from cj2.config.plan import host_memory_plan, logit_positions_of_build, memory_plan
 
-    plan = memory_plan(cfg)
-    if plan.total_gib > cfg.cluster.gpu_memory_gb:
+    plan = memory_plan(cfg, logit_positions=logit_positions_of_build(cfg))
+    if plan.total_gib > c.gpu_memory_gb:
         parts = ", ".join(f"{k}={v}" for k, v in plan.as_dict().items() if k.endswith("_gib"))
-        problems.append(Problem("parallel", f"the planner predicts {plan.total_gib:.1f} GiB per GPU > cluster.gpu_memory_gb={cfg.cluster.gpu_memory_gb} ({parts})", "raise tp/pp, set parallel.recompute=selective (or full) or parallel.use_distributed_optimizer=true, or lower parallel.micro_batch_size / data.seq_length"))
+        problems.append(Problem("parallel", f"the planner predicts {plan.total_gib:.1f} GiB per GPU > cluster.gpu_memory_gb={c.gpu_memory_gb} ({parts})", "raise tp/pp, set parallel.recompute=selective (or full) or parallel.use_distributed_optimizer=true, or lower parallel.micro_batch_size / data.seq_length"))
+    host = host_memory_plan(cfg)
+    if c.kind == "slurm" and c.mem_gb and c.mem_gb < host.total_gib:
+        problems.append(Problem("cluster.mem_gb", f"{c.mem_gb} GB per node is below the ~{host.total_gib:.0f} GB a checkpoint save needs: each of the node's {host.ranks_per_node} ranks stages its {host.checkpoint_staging_gib_per_rank:.1f} GB share of the checkpoint in host memory, besides ~{host.process_gib_per_rank:.0f} GB of process (cj2.config.plan)",
+                                f"set cluster.mem_gb=0 (all of each node's memory) or at least {math.ceil(host.total_gib)}"))
 
 
 # Seconds between SLURM's warning signal and the forced requeue that the job keeps for itself
@@ -386,8 +397,29 @@ def problems_of(cfg, stage: str = "compose", task: str = "train", produced: froz
     return problems
 
 
+class ConfigWarning(UserWarning):
+    """A config that runs, but slower or otherwise than its user probably expects."""
+
+
+def warnings_of(cfg, task: str = "train") -> list[str]:
+    """What runs but deserves a loud word before it starts."""
+    if task != "train" or cfg.cluster.gpus_per_node <= 0 or cfg.model.attention != "auto":
+        return []
+    if importlib.util.find_spec("transformer_engine") is not None:
+        return []
+    return [
+        "model.attention=auto on a GPU config, and Transformer Engine does not import here: where it is missing, training "
+        "runs the local layer spec (one SDPA call per sample, unfused RoPE and norms), ~0.75-0.85x the TE path's speed. "
+        "Run in an NGC PyTorch container (TE + Apex), or set model.attention=sdpa (or te, or flash_attn) to choose the "
+        "backend knowingly; run.json records the backend that ran."
+    ]
+
+
 def validate(cfg, stage: str = "compose", task: str = "train") -> None:
-    """Raise :class:`ConfigError` listing every problem of ``cfg``; return quietly if none."""
+    """Raise :class:`ConfigError` listing every problem of ``cfg``; warn (:class:`ConfigWarning`)
+    about what runs but slowly; return quietly if neither."""
     problems = problems_of(cfg, stage, task)
     if problems:
         raise ConfigError(problems)
+    for message in warnings_of(cfg, task):
+        warnings.warn(message, ConfigWarning, stacklevel=2)

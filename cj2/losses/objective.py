@@ -60,4 +60,6 @@ def judge_loss(
     # The denominators are counts (cj2.data.packed.stream.denominators): 0 only for a global batch with
     # nothing to learn, whose sums are 0 as well. pg_sum is 0 for loss=none.
     loss = loss_cfg.sft_weight * sft_sum / max(sft_denominator, 1.0) + loss_cfg.pg_weight * pg_sum / max(pg_denominator, 1.0)
-    return LossParts(loss, sft_sum.detach(), pg_sum.detach(), correct, logits.new_tensor(float(len(rows))))
+    # Filled on the device: a host scalar copied over (new_tensor) waits for the GPU every micro-batch.
+    count = torch.full((), len(rows), dtype=torch.float32, device=logits.device)
+    return LossParts(loss, sft_sum.detach(), pg_sum.detach(), correct, count)

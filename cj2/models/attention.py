@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from megatron.core.transformer.dot_product_attention import DotProductAttention
 
+import cj2.models.megatron_pin  # noqa: F401  (refuses any megatron-core release but the pinned one)
+
 BACKENDS = ("auto", "te", "flash_attn", "sdpa")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+import cj2.models.megatron_pin  # noqa: F401  (refuses any megatron-core release but the pinned one)
 from cj2.config.schema import ModelConfig, ParallelConfig
 from cj2.models.attention import FlashAttnVarlen, PackedAttention, resolve_backend
 from cj2.models.norm import TorchNorm

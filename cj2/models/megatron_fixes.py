@@ -13,6 +13,8 @@ megatron-core is pinned exactly because this touches a private method.
 
 from __future__ import annotations
 
+import cj2.models.megatron_pin  # noqa: F401  (refuses any megatron-core release but the pinned one)
+
 _applied = False
 
 

@@ -1,7 +1,8 @@
 """The record every run leaves in its run dir: what ran, from which code, with what config.
 
 ``run.json`` holds the git commit and dirty flag, the command line, package versions, the seed
-and one entry per attempt (a resumed or requeued job appends, never overwrites);
+and one entry per attempt (a resumed or requeued job appends, never overwrites; what the attempt
+found out once running, such as the attention backend that ran, is added to its entry);
 ``config.yaml`` holds the resolved config. Secrets never reach either file.
 """
 
@@ -83,3 +84,14 @@ def write_run_record(cfg: DictConfig, task: str) -> Path:
     atomic_write_text(record_path, json.dumps(record, indent=2))
     atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(plain_config(cfg))))
     return run_dir
+
+
+def note_attempt(run_dir, **facts: Any) -> None:
+    """Add ``facts`` to the newest attempt of ``run_dir``'s run.json (written at launch); a run
+    started without one (the Python API) keeps none."""
+    record_path = Path(run_dir) / "run.json"
+    if not record_path.exists():
+        return
+    record = json.loads(record_path.read_text())
+    record["attempts"][-1].update(facts)
+    atomic_write_text(record_path, json.dumps(record, indent=2))

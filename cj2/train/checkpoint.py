@@ -137,6 +137,17 @@ def _broadcast(obj):
     return box[0]
 
 
+def _missing_or_truncated(directory: Path, files: dict[str, dict]) -> str | None:
+    """This rank's view of the manifest's files: the first one missing or of the wrong size."""
+    for name, meta in files.items():
+        path = directory / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != meta["size"]:
+            return f"{name} has {path.stat().st_size} bytes, the manifest says {meta['size']} (truncated?)"
+    return None
+
+
 def problem_with(directory: Path) -> str | None:
     """Why ``directory`` cannot be loaded (collective: every rank calls it), or None if it is whole."""
     manifest_path = directory / MANIFEST
@@ -150,12 +161,12 @@ def problem_with(directory: Path) -> str | None:
     if manifest is None or manifest == "unreadable":
         return f"{MANIFEST} missing or unreadable"
     files = manifest["files"]
-    for name, meta in files.items():
-        path = directory / name
-        if not path.is_file():
-            return f"{name} is missing"
-        if path.stat().st_size != meta["size"]:
-            return f"{name} has {path.stat().st_size} bytes, the manifest says {meta['size']} (truncated?)"
+    # Ranks may see the same files differently (NFS attribute caching): they agree on one verdict
+    # before the collective hash, or the ranks that found nothing wrong would wait in it alone.
+    seen: list[str | None] = [None] * dist.get_world_size()
+    dist.all_gather_object(seen, _missing_or_truncated(directory, files))
+    if problem := next((p for p in seen if p), None):
+        return problem
     hashes = _hash_shared(directory, sorted(files))
     bad = [n for n in sorted(files) if hashes.get(n) != files[n]["sha256"]]
     return f"{bad[0]} does not match its SHA-256 (corrupt)" if bad else None

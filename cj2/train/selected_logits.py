@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import torch
 
+import cj2.models.megatron_pin  # noqa: F401  (refuses any megatron-core release but the pinned one)
+
 
 def compact_targets(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The loss inputs of a collated micro-batch re-indexed for logits ``[1, n, V]`` at its n

@@ -25,7 +25,21 @@ def test_non_distributed_stages_run_one_process_per_job():
     cfg = finalize(compose(["+exp=margin_32b"]))
     p = sbatch_parameters("sample", cfg, "cj2-sample", dependency="afterok:12")
     assert (p["nodes"], p["tasks_per_node"], p["gpus_per_node"]) == (1, 1, 8)
-    assert p["slurm_additional_parameters"] == {"dependency": "afterok:12", "kill_on_invalid_dep": "yes"}
+    assert p["slurm_additional_parameters"] == {"mem": "0", "dependency": "afterok:12", "kill_on_invalid_dep": "yes"}
+
+
+def test_mem_gb_0_asks_slurm_for_all_of_each_nodes_memory(tmp_path):
+    """The GPU presets' ``mem_gb: 0`` reaches the sbatch script as ``--mem=0`` (submitit itself, with
+    the local cluster's srun, writes the script). Catches: 0 dropped as falsy (the partition's
+    default, e.g. DefMemPerCPU: an OOM kill at the first 32B save)."""
+    import submitit
+
+    p = sbatch_parameters("train", finalize(compose(["+exp=margin_32b"])), "x")
+    assert "mem_gb" not in p and p["slurm_additional_parameters"]["mem"] == "0"
+    executor = submitit.AutoExecutor(folder=str(tmp_path), cluster="slurm")
+    executor.update_parameters(**p)
+    script = executor._executor._make_submission_file_text("python -c pass", "uid")
+    assert "#SBATCH --mem=0\n" in script and "--mem=0GB" not in script
 
 
 def test_cpu_cluster_asks_for_no_gpus():

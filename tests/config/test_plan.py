@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cj2.config import compose
-from cj2.config.plan import GIB, memory_plan, parameter_count, run_plan
+from cj2.config import CONF_DIR, compose
+from cj2.config.plan import (
+    GIB,
+    PROCESS_HOST_GIB,
+    host_memory_plan,
+    logit_positions_of_build,
+    memory_plan,
+    parameter_count,
+    run_plan,
+)
 
 
 @pytest.mark.parametrize("model", ["tiny", "qwen2.5-7b", "qwen2.5-14b", "qwen2.5-32b"])
@@ -53,7 +61,6 @@ def test_recompute_modes_and_distributed_optimizer_shrink_the_plan():
     selective = memory_plan(compose(["+exp=margin_32b", "parallel.recompute=selective"])).activations_gib
     full = memory_plan(compose(["+exp=margin_32b", "parallel.recompute=full"])).activations_gib
     assert full < selective / 10 and selective < none
-    assert compose(["+exp=margin_32b"]).parallel.recompute == "selective"  # fits without full recompute
     full_opt = compose(["+exp=margin_7b", "parallel.use_distributed_optimizer=false"])
     assert memory_plan(full_opt).optimizer_gib == pytest.approx(4 * memory_plan(compose(["+exp=margin_7b"])).optimizer_gib)
 
@@ -73,3 +80,61 @@ def test_run_plan_counts_steps_and_tokens():
     plan = run_plan(cfg, dataset_tokens=10 * 512 * 8192 + 5)
     assert plan["world_size"] == 8 and plan["steps"] == 10 and plan["total_tokens"] == 10 * 512 * 8192
     assert plan["micro_batches_per_step"] == 512 // 4 and plan["fits"] is True
+
+
+GPU_PRESETS = sorted(p.stem for p in (CONF_DIR / "exp").glob("*.yaml") if compose([f"+exp={p.stem}"]).cluster.gpus_per_node > 0)
+
+
+@pytest.mark.parametrize("preset", GPU_PRESETS)
+def test_every_gpu_preset_fits_and_recomputes_only_where_it_must(preset):
+    """Recompute is planner-checked: a preset recomputes only if the plan without it does not fit.
+    Catches: the 32B preset back at ``recompute: selective`` (0.6 GiB saved for one more attention
+    forward per layer: 53.0 vs 53.6 GiB of 80), and a preset whose plan does not fit its GPUs."""
+    cfg = compose([f"+exp={preset}"])
+    assert memory_plan(cfg).total_gib <= cfg.cluster.gpu_memory_gb
+    if cfg.parallel.recompute != "none":
+        assert memory_plan(compose([f"+exp={preset}", "parallel.recompute=none"])).total_gib > cfg.cluster.gpu_memory_gb
+
+
+def test_host_memory_of_a_checkpoint_save_by_hand():
+    """Catches: the staged share divided by a node's ranks (or by DP) instead of by every rank of
+    the fully parallel save, and a node's ranks counted as the world. By hand at 32B (TP8 x PP2 on
+    2 nodes of 8): each rank stages 14 B x 32.76e9 params / 16 = 28.7 GB (bf16 weights, fp32 master
+    weights and two Adam moments), 8 ranks a node: ~230 GB, plus each rank's process."""
+    cfg = compose(["+exp=margin_32b"])
+    host, n = host_memory_plan(cfg), parameter_count(cfg.model)
+    assert host.ranks_per_node == 8
+    assert host.checkpoint_staging_gib_per_rank * GIB == pytest.approx(n * (2 + 4 + 4 + 4) / 16)
+    assert 28e9 < host.checkpoint_staging_gib_per_rank * GIB < 29e9
+    assert host.total_gib == pytest.approx(8 * (n * 14 / 16 / GIB + PROCESS_HOST_GIB))
+    plan = run_plan(cfg)
+    assert plan["host_memory_per_node_gib"]["total_gib"] == round(host.total_gib, 1)
+    assert plan["host_memory_requested"] == "all of each node's memory (cluster.mem_gb=0, --mem=0)"
+
+
+def test_logits_are_counted_at_the_positions_training_computes(tmp_path):
+    """Catches: full-row logits planned while training computes them only at learned tokens and
+    verdicts (cj2.train.selected_logits; ~25% of a judge row), and the busiest micro-batch taken as
+    one row. By hand, seq 16, six samples of 8 tokens packed two a row in order: learned tokens
+    (3, 1), (5, 2), (6, 0) and verdicts on samples 0, 3, 4 -> rows need 5, 8 and 7 positions; a
+    micro-batch of 2 rows at most 15. collate's own count of those rows is at most that and short of
+    it only by verdict tokens that are learned tokens too."""
+    from cj2.data.packing import write_tokenized
+    from cj2.data.stream import PackedDataset, collate
+    from cj2.data.tokenize import TokenizedSample
+
+    cfg = compose(["+exp=margin_7b", f"data.output_dir={tmp_path}", "data.seq_length=16", "parallel.micro_batch_size=2"])
+    assert logit_positions_of_build(cfg) is None  # not built: the planner counts whole micro-batches
+    assert memory_plan(cfg).logits_gib == pytest.approx(2 * 32 * 152064 / 2 * 4 / GIB)
+    samples = []
+    for i, (learned, verdict) in enumerate([(3, True), (1, False), (5, False), (2, True), (6, True), (0, False)]):
+        s = TokenizedSample([i + 1] * 8, [0] * (8 - learned) + [1] * learned)
+        if verdict:
+            s.verdict_index, s.label_id, s.opposite_id = 7, i + 1, 99
+        samples.append(s)
+    write_tokenized(samples, tmp_path / "train", 16, pad_id=0)
+    assert logit_positions_of_build(cfg) == 15
+    assert memory_plan(cfg, logit_positions=15).logits_gib == pytest.approx(2 * 15 * 152064 / 2 * 4 / GIB)
+    ds = PackedDataset(tmp_path / "train")
+    busiest = collate(ds, [1, 2], "token")
+    assert 15 - len(busiest["verdict_pos"]) <= len(busiest["logit_pos"]) <= 15

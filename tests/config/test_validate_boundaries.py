@@ -56,7 +56,8 @@ CASES = [
     ({**SLURM, "cluster.tasks_per_node": 2}, {"cluster.tasks_per_node", "cluster.nproc"}),
     ({**SLURM, "cluster.tasks_per_node": 0}, {"cluster.tasks_per_node"}),  # counted as 1 task in the layout check
     ({**SLURM, "cluster.mem_gb": 1}, set()),
-    ({**SLURM, "cluster.mem_gb": 0}, {"cluster.mem_gb"}),
+    ({**SLURM, "cluster.mem_gb": 0}, set()),  # all of each node's memory
+    ({**SLURM, "cluster.mem_gb": -1}, {"cluster.mem_gb"}),
     ({**SLURM, "cluster.max_requeues": 0}, set()),
     ({**SLURM, "cluster.max_requeues": -1}, {"cluster.max_requeues"}),
     ({**SLURM, "cluster.time_min": 60, "cluster.signal_delay_s": 3599}, set()),

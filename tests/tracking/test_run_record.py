@@ -9,7 +9,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from cj2.config import compose, finalize
-from cj2.tracking.run_record import REDACTED, redact, write_run_record
+from cj2.tracking.run_record import REDACTED, note_attempt, redact, write_run_record
 
 
 def test_record_written_and_extended_on_resume(tmp_path, repo_root):
@@ -18,6 +18,9 @@ def test_record_written_and_extended_on_resume(tmp_path, repo_root):
     write_run_record(cfg, "train")  # a resumed attempt finds the same run dir and appends
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert len(record["attempts"]) == 2
+    note_attempt(tmp_path / "run", attention_backend="sdpa")  # what the running attempt found out
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert "attention_backend" not in record["attempts"][0] and record["attempts"][1]["attention_backend"] == "sdpa"
     first = record["attempts"][0]
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root, capture_output=True, text=True).stdout.strip()
     assert first["git"]["commit"] == (head or None)

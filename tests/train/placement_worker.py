@@ -4,19 +4,59 @@ In a ``cuda:gloo`` process group a collective refuses CPU tensors, exactly as NC
 tensors pass (they carry no data). The model lives on ``meta`` and megatron's "current CUDA
 device" is ``meta`` too, so any tensor cj2 leaves on the CPU meets a ``meta`` one and fails, as
 it would meet a CUDA one on a GPU. One training forward/backward through megatron's schedule
-must run, with every model input and the logged sums on the model's device.
+must run, with every model input and the logged sums on the model's device, and without a
+host-to-device copy other than the micro-batch's own hand-over (``cj2.placement.to_device``): on a
+GPU such a copy from pageable memory waits for the device (``cudaStreamSynchronize``) every
+micro-batch. :class:`NoHostToDevice` raises on one, naming the caller.
 
     python placement_worker.py DATA_DIR   (prints PLACEMENT CHECKS PASSED)
 """
 
 import os
 import sys
+import traceback
 from types import SimpleNamespace
 
 import torch
 import torch.distributed as dist
 
 from tests.dist import free_port
+
+
+def _device(value) -> torch.device | None:
+    return None if value is None else torch.device(value)
+
+
+class NoHostToDevice(torch.overrides.TorchFunctionMode):
+    """Raises on a copy of host data to another device, except inside ``to_device`` (the one
+    hand-over): ``torch.tensor`` / ``as_tensor`` / ``Tensor.new_tensor`` of host data with a
+    device target, ``Tensor.to`` / ``.cuda`` of a CPU tensor, ``copy_`` from a CPU tensor."""
+
+    handing_over = False
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if not self.handing_over and (target := self._copy_target(func, args, kwargs)) is not None:
+            caller = next((f for f in reversed(traceback.extract_stack()[:-1]) if "/cj2/" in f.filename or "/megatron/" in f.filename), None)
+            raise AssertionError(f"host-to-device copy inside the step: {func.__name__} to {target} at {caller.filename}:{caller.lineno}" if caller else f"host-to-device copy: {func.__name__}")
+        return func(*args, **kwargs)
+
+    @staticmethod
+    def _copy_target(func, args, kwargs):
+        if func in (torch.tensor, torch.as_tensor):
+            target = _device(kwargs.get("device"))
+            data_on = args[0].device if isinstance(args[0], torch.Tensor) else torch.device("cpu")
+            return target if target is not None and target.type != "cpu" and data_on.type == "cpu" else None
+        if func is torch.Tensor.new_tensor:
+            target = _device(kwargs.get("device")) or args[0].device
+            data_on = args[1].device if isinstance(args[1], torch.Tensor) else torch.device("cpu")
+            return target if target.type != "cpu" and data_on.type == "cpu" else None
+        if func in (torch.Tensor.to, torch.Tensor.cuda) and args[0].device.type == "cpu":
+            target = torch._C._nn._parse_to(*args[1:], **kwargs)[0] if func is torch.Tensor.to else torch.device("cuda")
+            return target if target is not None and target.type != "cpu" else None
+        if func is torch.Tensor.copy_ and args[0].device.type != "cpu" and args[1].device.type == "cpu":
+            return args[0].device
+        return None
 
 
 def main():
@@ -60,7 +100,24 @@ def main():
     micro_batches = [collate(dataset, rows[i : i + 2], "token") for i in range(0, len(rows), 2)]
     assert all(t.device.type == "cpu" for mb in micro_batches for t in mb.values() if isinstance(t, torch.Tensor))
     loss_cfg = SimpleNamespace(name="margin", sft_weight=1.0, pg_weight=1.0, gamma=10.0, top_k=10, reduction="mean", combine="add")
-    with cpu_shims.cuda_literals_to_cpu():
+    guard = NoHostToDevice()
+    with guard:  # the guard sees a stray copy (a positive control), and lets the hand-over through
+        try:
+            torch.ones(2).new_tensor(3.0, device="meta")
+            raise AssertionError("NoHostToDevice missed a host-to-device new_tensor")
+        except AssertionError as e:
+            assert "host-to-device copy" in str(e), e
+    hand_over = step.to_device
+
+    def to_device(value, device):
+        guard.handing_over = True
+        try:
+            return hand_over(value, device)
+        finally:
+            guard.handing_over = False
+
+    step.to_device = to_device
+    with cpu_shims.cuda_literals_to_cpu(), guard:
         sums = step._forward_backward(model, micro_batches, denominators(dataset, rows, "token"), loss_cfg, forward_only=False)
     assert sums.device.type == "meta", sums.device
     assert seen and set(seen) == {"meta"}, seen

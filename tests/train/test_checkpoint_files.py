@@ -71,3 +71,21 @@ def test_each_reason_a_checkpoint_is_refused_is_named(tmp_path, one_rank_world):
     assert problem_with(ckpt) == "shard.distcp has 5 bytes, the manifest says 10 (truncated?)"
     (ckpt / "shard.distcp").unlink()
     assert problem_with(ckpt) == "shard.distcp is missing"
+
+
+@pytest.mark.distributed
+def test_ranks_that_see_a_file_differently_agree_on_the_verdict(tmp_path):
+    """2 gloo ranks (checkpoint_agreement_worker.py); rank 1 alone sees a shard as missing.
+    Catches: each rank deciding "missing or truncated" alone before the collective hash (rank 1
+    returns, rank 0 waits in ``_hash_shared``'s all-gather until the group's 20 s timeout fails it;
+    in a real run, ``collective_timeout_s`` = 30 min)."""
+    import json
+    from pathlib import Path
+
+    from tests.dist import run_torchrun
+
+    out = run_torchrun(Path(__file__).with_name("checkpoint_agreement_worker.py"), 2, [str(tmp_path)], timeout=120)
+    ranks = sorted((json.loads(line) for line in out.splitlines() if line.startswith("{")), key=lambda r: r["rank"])
+    assert [r["rank"] for r in ranks] == [0, 1], out
+    assert [r["whole"] for r in ranks] == [None, None]
+    assert [r["verdict"] for r in ranks] == ["__1_0.distcp is missing"] * 2

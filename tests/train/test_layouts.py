@@ -46,6 +46,8 @@ def train(repo_root, run_dir, data_dir, hf_dir, overrides):
     env = {k: v for k, v in os.environ.items() if k not in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")}
     proc = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, f"{' '.join(overrides)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    # run.json names the attention backend that ran (on CPU, auto resolves to sdpa).
+    assert json.loads((run_dir / "run.json").read_text())["attempts"][-1]["attention_backend"] == "sdpa"
     return json.loads((run_dir / "summary.json").read_text())["final"]
 
 

@@ -31,7 +31,9 @@ def test_training_step_keeps_every_tensor_on_the_model_device(tmp_path):
 
     Catches: micro-batches handed to the model unmoved (CPU ids into meta embeddings), the
     logged sums all-reduced as a CPU tensor (refused, as NCCL refuses it), ``compact_targets``
-    indexing a CPU table with device indices."""
+    indexing a CPU table with device indices, and a host-to-device copy inside the step: the
+    verdict count built with ``logits.new_tensor(float(len(rows)))`` (a synchronising copy per
+    micro-batch on a GPU) fails at ``cj2/losses/objective.py``."""
     write_tokenized(judge_samples(), tmp_path / "data", 40, pad_id=0)
     proc = subprocess.run([sys.executable, str(Path(__file__).with_name("placement_worker.py")), str(tmp_path / "data")], capture_output=True, text=True, timeout=300, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
     assert "PLACEMENT CHECKS PASSED" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-6000:]
