@@ -235,8 +235,8 @@ def check_host_sync(smoke: bool) -> None:
     from judge_batch import init_single_process_env, judge_rows
     from train_step import cj2_config
 
-    from cj2.data.packing import write_tokenized
-    from cj2.data.stream import PackedDataset, collate, denominators
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.stream import PackedDataset, collate, denominators
     from cj2.train import job
     from cj2.train.optim import build_optimizer, build_scheduler
     from cj2.train.step import train_step

@@ -115,7 +115,7 @@ def memory_plan(cfg, on_gpu: bool = True, logit_positions: int | None = None) ->
 def logit_positions_of_build(cfg) -> int | None:
     """The most logit positions one micro-batch of the built training split needs: the
     ``micro_batch_size`` rows with the most learned tokens and verdicts (what
-    cj2.data.stream.collate selects; a verdict whose token is learned counts twice, a bound a few
+    cj2.data.packed.stream.collate selects; a verdict whose token is learned counts twice, a bound a few
     positions high); None when the split is not built."""
     train = Path(cfg.data.output_dir) / "train"
     if not (train / "index.json").is_file():

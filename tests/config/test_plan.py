@@ -119,9 +119,9 @@ def test_logits_are_counted_at_the_positions_training_computes(tmp_path):
     (3, 1), (5, 2), (6, 0) and verdicts on samples 0, 3, 4 -> rows need 5, 8 and 7 positions; a
     micro-batch of 2 rows at most 15. collate's own count of those rows is at most that and short of
     it only by verdict tokens that are learned tokens too."""
-    from cj2.data.packing import write_tokenized
-    from cj2.data.stream import PackedDataset, collate
-    from cj2.data.tokenize import TokenizedSample
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.stream import PackedDataset, collate
+    from cj2.data.packed.tokenize import TokenizedSample
 
     cfg = compose(["+exp=margin_7b", f"data.output_dir={tmp_path}", "data.seq_length=16", "parallel.micro_batch_size=2"])
     assert logit_positions_of_build(cfg) is None  # not built: the planner counts whole micro-batches

@@ -8,9 +8,9 @@ for segments whose longest is not the first one.
 
 from __future__ import annotations
 
-from cj2.data.packing import write_tokenized
-from cj2.data.stream import PackedDataset, collate
-from cj2.data.tokenize import TokenizedSample
+from cj2.data.packed.packing import write_tokenized
+from cj2.data.packed.stream import PackedDataset, collate
+from cj2.data.packed.tokenize import TokenizedSample
 
 
 def sample(n: int) -> TokenizedSample:

@@ -23,7 +23,7 @@ import torch
 
 import cj2.train.job as job
 from cj2.config import compose, finalize
-from cj2.data.stream import PackedDataset, PackedStream, denominators
+from cj2.data.packed.stream import PackedDataset, PackedStream, denominators
 from cj2.models import export_hf
 from cj2.train.checkpoint import Checkpoints
 from cj2.train.optim import build_optimizer, build_scheduler

@@ -35,8 +35,8 @@ def tiny_hf_checkpoint(out_dir: Path) -> Path:
 
 def judge_rows(out_dir: Path) -> None:
     """Packed rows of judge-like samples: a prompt, a learned judgment, a verdict in most."""
-    from cj2.data.packing import write_tokenized
-    from cj2.data.tokenize import TokenizedSample
+    from cj2.data.packed.packing import write_tokenized
+    from cj2.data.packed.tokenize import TokenizedSample
 
     samples = []
     for i in range(36):
