@@ -71,3 +71,24 @@ def test_each_reason_a_checkpoint_is_refused_is_named(tmp_path, one_rank_world):
     assert problem_with(ckpt) == "shard.distcp has 5 bytes, the manifest says 10 (truncated?)"
     (ckpt / "shard.distcp").unlink()
     assert problem_with(ckpt) == "shard.distcp is missing"
+
+
+def test_the_checkpoint_writers_helper_process_survives_the_preemption_signal():
+    """SLURM sends SIGUSR2 to every process of the job step; megatron's writer reports through a
+    queue served by a helper process it keeps. Catches: the helper started with the default
+    SIGUSR2 action (it dies, and the preemption's own checkpoint fails with BrokenPipeError)."""
+    import os
+    import signal
+
+    from megatron.core.dist_checkpointing.strategies import filesystem_async
+
+    from cj2.models.checkpoint import _preemption_proof_results_queue
+
+    _preemption_proof_results_queue()
+    queue = filesystem_async._results_queue
+    helper = queue._manager._process
+    ignored = int(next(line for line in open(f"/proc/{helper.pid}/status") if line.startswith("SigIgn:")).split()[1], 16)
+    assert ignored >> (signal.SIGUSR2 - 1) & 1  # set before the helper runs any code
+    os.kill(helper.pid, signal.SIGUSR2)
+    queue.put("after the signal")  # a dead helper: BrokenPipeError / EOFError here
+    assert queue.get(timeout=30) == "after the signal" and helper.is_alive()
