@@ -1,7 +1,8 @@
 """The record every run leaves in its run dir: what ran, from which code, with what config.
 
 ``run.json`` holds the git commit and dirty flag, the command line, package versions, the seed
-and one entry per attempt (a resumed or requeued job appends, never overwrites);
+and one entry per attempt (a resumed or requeued job appends, never overwrites), with the hosts
+of a distributed task and each rank's host and socket interface;
 ``config.yaml`` holds the resolved config. Secrets never reach either file.
 """
 
@@ -83,3 +84,17 @@ def write_run_record(cfg: DictConfig, task: str) -> Path:
     atomic_write_text(record_path, json.dumps(record, indent=2))
     atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(plain_config(cfg))))
     return run_dir
+
+
+def record_world(run_dir, world: list[dict[str, Any]]) -> None:
+    """Add the hosts and socket interfaces of every rank (``cj2.cluster.peers.world()``) to the
+    current attempt of ``run.json``; a run started without a record (the Python API) gets none."""
+    record_path = Path(run_dir) / "run.json"
+    if not record_path.exists():
+        return
+    record = json.loads(record_path.read_text())
+    if not record["attempts"]:
+        return
+    record["attempts"][-1]["hosts"] = list(dict.fromkeys(w["host"] for w in world))  # in rank order
+    record["attempts"][-1]["ranks"] = world
+    atomic_write_text(record_path, json.dumps(record, indent=2))
