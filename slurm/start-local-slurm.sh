@@ -98,7 +98,8 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 PartitionName=batch Nodes=localhost MaxTime=INFINITE State=UP
 EOF
     # Only multi-node jobs go there: jobs that reach servers on the host's 127.0.0.1 stay on localhost.
-    ((nodes > 1)) && echo "PartitionName=multi Nodes=$NODE_PREFIX[1-$nodes] MaxTime=INFINITE State=UP"
+    # Jobs that ask (--oversubscribe) share CPUs: the nodes share the machine's cores anyway.
+    ((nodes > 1)) && echo "PartitionName=multi Nodes=$NODE_PREFIX[1-$nodes] MaxTime=INFINITE State=UP OverSubscribe=YES:4"
     return 0
 }
 
