@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Stop the local cluster started by start-local-slurm.sh: cancel every job (job processes
-# outlive slurmd), then stop slurmd, slurmctld, slurmdbd and MariaDB by the PIDs in their
-# pidfiles, and munged only if the start script started it. Idempotent; kills nothing by name.
+# outlive slurmd), then stop the slurmds, slurmctld, slurmdbd and MariaDB by the PIDs in their
+# pidfiles, and munged only if the start script started it; remove the namespace nodes, their
+# links and the bridge that it created (listed in $STATE/net.ours). Idempotent; kills nothing by name.
 #   --keep-munge   leave munged running (used by the start script's clean restart)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=nodes.sh
+. "$HERE/nodes.sh"
 
 [[ $EUID -eq 0 ]] || die "must run as root"
 keep_munge=false
@@ -21,6 +24,7 @@ if pid_alive "$STATE/slurmctld.pid" slurmctld && ! queue_empty; then
     until queue_empty || ((SECONDS >= deadline)); do sleep 0.5; done
     queue_empty || log "jobs still listed after 60 s: $(squeue -h -o '%i %T' | tr '\n' ' ')"
 fi
+remove_nodes_above 1
 stop_pid "$STATE/slurmd.pid" slurmd
 stop_pid "$STATE/slurmctld.pid" slurmctld
 stop_pid "$STATE/slurmdbd.pid" slurmdbd
@@ -32,4 +36,5 @@ if ! $keep_munge && [[ -s $STATE/munged.ours ]]; then
     fi
     rm -f "$STATE/munged.ours"
 fi
+rm -f "$NODES_FILE"
 log "stopped"

@@ -4,7 +4,9 @@ A SLURM job runs one task per GPU (submitit does not wrap torchrun, submitit#176
 task reads its rank from SLURM's variables; local development uses torchrun's variables; a
 plain ``python`` run is a world of one. Rank 0's host is the master address on every node
 (pytorch#137402), and the port is derived from the job id so every task agrees on it without
-talking to the others first.
+talking to the others first. gloo and NCCL open their sockets on the interface the config names
+(``cluster.socket_ifname``), else on the one already in GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME,
+else on the one this host reaches the master through: a wrong interface is the classic multi-node hang.
 """
 
 from __future__ import annotations
@@ -143,20 +145,67 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def init_distributed(timeout_s: int) -> DistEnv:
+# The variables gloo and NCCL read for the interface of their sockets (a comma list is allowed).
+IFNAME_VARS = ("GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME")
+
+
+def route_interface(addr: str) -> str | None:
+    """The interface this host reaches ``addr`` through: the one holding the source address the
+    kernel picks for it (for one of this host's own addresses, the interface that has it)."""
+    import psutil
+
+    try:
+        family, _, _, _, sockaddr = socket.getaddrinfo(addr, 9, type=socket.SOCK_DGRAM)[0]
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.connect(sockaddr)  # UDP: nothing is sent, the kernel only picks the route
+            source = s.getsockname()[0]
+    except OSError:
+        return None
+    for name, addrs in psutil.net_if_addrs().items():
+        if any(a.address.split("%")[0] == source for a in addrs):
+            return name
+    return None
+
+
+def socket_interfaces(master_addr: str, configured: str | None, env: Mapping[str, str]) -> dict[str, str]:
+    """GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME for this process and ``source``, where they came from:
+    ``config`` (``cluster.socket_ifname``, which must exist here); ``environment`` (either variable
+    already set: passed through, and used for the other one too); or ``route to <master>``. Empty
+    when none applies (no route: gloo and NCCL then choose themselves)."""
+    if configured:
+        import psutil
+
+        present = sorted(psutil.net_if_addrs())
+        if configured not in present:
+            raise ValueError(f"cluster.socket_ifname={configured}: {socket.gethostname()} has no such interface (it has {', '.join(present)})")
+        return {**dict.fromkeys(IFNAME_VARS, configured), "source": "config"}
+    given = {var: env[var] for var in IFNAME_VARS if env.get(var)}
+    if given:
+        either = next(iter(given.values()))
+        return {**{var: given.get(var, either) for var in IFNAME_VARS}, "source": "environment"}
+    derived = route_interface(master_addr)
+    return {**dict.fromkeys(IFNAME_VARS, derived), "source": f"route to {master_addr}"} if derived else {}
+
+
+def init_distributed(timeout_s: int, socket_ifname: str | None = None) -> DistEnv:
     """Join the process group of this job (gloo on CPU, NCCL on GPU) and return the ranks.
 
     Every collective fails after ``timeout_s`` instead of hanging when a peer died, and a
-    failure to join names this rank and the rendezvous it tried.
+    failure to join names this rank and the rendezvous it tried. ``socket_ifname``: the network
+    interface for gloo's and NCCL's sockets (``cluster.socket_ifname``; None: see the module doc).
     """
     from datetime import timedelta
 
     import torch
     import torch.distributed as dist
 
+    from cj2.cluster import peers
+
     de = dist_env()
     if dist.is_initialized():
         return de
+    sockets = socket_interfaces(de.master_addr, socket_ifname, os.environ)
+    os.environ.update({var: sockets[var] for var in IFNAME_VARS if var in sockets})
     os.environ.update(
         MASTER_ADDR=de.master_addr,
         MASTER_PORT=str(de.master_port),
@@ -169,8 +218,12 @@ def init_distributed(timeout_s: int) -> DistEnv:
     if use_cuda:
         torch.cuda.set_device(de.local_rank % torch.cuda.device_count())
     backend = "nccl" if use_cuda else "gloo"
+    where = f"{socket.gethostname()}, interface {sockets.get('GLOO_SOCKET_IFNAME', 'unset')} ({sockets.get('source', 'no route found')})"
     try:
         dist.init_process_group(backend=backend, init_method="env://", rank=de.rank, world_size=de.world_size, timeout=timedelta(seconds=timeout_s))
     except Exception as e:
-        raise RuntimeError(f"rank {de.rank}/{de.world_size} (local {de.local_rank}, node {de.node_rank}) could not join the {backend} process group at {de.master_addr}:{de.master_port} within {timeout_s}s: {e}") from e
+        raise RuntimeError(f"rank {de.rank}/{de.world_size} (local {de.local_rank}, node {de.node_rank} on {where}) could not join the {backend} process group at {de.master_addr}:{de.master_port} within {timeout_s}s: {e}") from e
+    if de.world_size > 1:
+        print(f"cj2: rank {de.rank}/{de.world_size} on {where} joined {backend} at {de.master_addr}:{de.master_port}", flush=True)
+    peers.start(de, timeout_s, sockets)
     return de

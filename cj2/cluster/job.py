@@ -20,7 +20,7 @@ def run_in_job(task: str, cfg) -> Any:
     Used by :class:`SlurmTask` and by :func:`cj2.cluster.launch.launch` inside a Hydra
     submitit-launcher sweep job (where the launcher is the Checkpointable).
     """
-    from cj2.cluster import preemption
+    from cj2.cluster import peers, preemption
     from cj2.cluster.env import dist_env
     from cj2.cluster.tasks import task_function
 
@@ -32,7 +32,14 @@ def run_in_job(task: str, cfg) -> Any:
         from cj2.tracking.run_record import write_run_record
 
         write_run_record(cfg, task)
-    result = task_function(task)(cfg)
+    try:
+        result = task_function(task)(cfg)
+    except Exception as e:
+        # A collective that timed out on a dead peer says only that: name the node that went.
+        lost = peers.lost_node_error(e)
+        if lost is None:
+            raise
+        raise lost from e
     preemption.finish()
     return result
 

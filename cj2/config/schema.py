@@ -182,6 +182,9 @@ class ClusterConfig:
     # SLURM's warning signal comes this long before the time limit; the job then finishes its
     # step, checkpoints and requeues. Validation refuses a lead time that cannot fit them.
     signal_delay_s: int = 600
+    # The network interface of gloo's and NCCL's sockets (GLOO_/NCCL_SOCKET_IFNAME); null: the
+    # one already in those variables, else the one this node reaches the master through.
+    socket_ifname: str | None = None
     # Sustained checkpoint write bandwidth of one node to the shared filesystem (GB/s).
     checkpoint_write_gbps: float = 2.0
     max_requeues: int = 3  # time-limit requeues; preemptions requeue without limit

@@ -15,7 +15,8 @@ at any layout.
 
 Import-light (no torch at import): the converter's launcher reads checkpoint metadata from here.
 Callers' scripts must have an ``if __name__ == "__main__":`` guard: the save starts a spawn
-``multiprocessing`` Manager that re-imports ``__main__``.
+``multiprocessing`` Manager that re-imports ``__main__``. That Manager outlives the save and
+ignores SIGUSR2 (:func:`_preemption_proof_results_queue`).
 """
 
 from __future__ import annotations
@@ -121,6 +122,24 @@ def _shared_dir_barrier() -> None:
     dist.barrier()
 
 
+def _preemption_proof_results_queue() -> None:
+    """megatron's checkpoint writer reports through a queue served by a Manager process it spawns
+    at the first save and keeps (``filesystem_async._results_queue``). SLURM sends its preemption
+    and time-limit warning (SIGUSR2) to every process of the job step: with the default action that
+    Manager dies, and the save the warning asked for fails (BrokenPipeError). Start it here, ignoring
+    SIGUSR2 (the ranks themselves handle it: cj2.cluster.preemption)."""
+    import multiprocessing as mp
+    import signal
+    from multiprocessing.managers import SyncManager
+
+    from megatron.core.dist_checkpointing.strategies import filesystem_async
+
+    if filesystem_async._results_queue is None:
+        manager = SyncManager(ctx=mp.get_context("spawn"))
+        manager.start(signal.signal, (signal.SIGUSR2, signal.SIG_IGN))
+        filesystem_async._results_queue = manager.Queue()
+
+
 def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | None = None, *, model_cfg=None, optimizer_format: str = DP_SHARDED) -> Path:
     """Save model (and optimizer) state from every rank; returns the final directory.
 
@@ -148,6 +167,7 @@ def save_checkpoint(ckpt_dir, model, optimizer=None, extra: dict[str, Any] | Non
     from megatron.core.dist_checkpointing.strategies.torch import TorchDistSaveShardedStrategy
 
     strategy = FullyParallelSaveStrategyWrapper(TorchDistSaveShardedStrategy("torch_dist", 1), parallel_state.get_data_parallel_group(with_context_parallel=True))
+    _preemption_proof_results_queue()
     dist_checkpointing.save(_sharded_state(model, optimizer, is_loading=False, optimizer_format=optimizer_format), str(staging), sharded_strategy=strategy)
     _shared_dir_barrier()
     if dist.get_rank() == 0:

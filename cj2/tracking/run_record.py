@@ -2,7 +2,8 @@
 
 ``run.json`` holds the git commit and dirty flag, the command line, package versions, the seed
 and one entry per attempt (a resumed or requeued job appends, never overwrites; what the attempt
-found out once running, such as the attention backend that ran, is added to its entry);
+found out once running is added to its entry: the attention backend that ran, the hosts of a
+distributed task and each rank's host and socket interface);
 ``config.yaml`` holds the resolved config. Secrets never reach either file.
 """
 
@@ -93,5 +94,7 @@ def note_attempt(run_dir, **facts: Any) -> None:
     if not record_path.exists():
         return
     record = json.loads(record_path.read_text())
+    if not record["attempts"]:
+        return
     record["attempts"][-1].update(facts)
     atomic_write_text(record_path, json.dumps(record, indent=2))

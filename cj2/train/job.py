@@ -64,7 +64,13 @@ def setup_parallel(cfg):
         # Tensor/sequence-parallel communication must be queued before the compute it overlaps
         # (Megatron's requirement); set before the CUDA context exists. A no-op on CPU.
         os.environ.setdefault("CUDA_DEVICE_MAX_CONNECTIONS", "1")
-    env = init_distributed(cfg.parallel.collective_timeout_s)
+    env = init_distributed(cfg.parallel.collective_timeout_s, cfg.cluster.socket_ifname)
+    if env.rank == 0:
+        from cj2.cluster import peers
+        from cj2.tracking.run_record import note_attempt
+
+        world = peers.world()
+        note_attempt(cfg.run_dir, hosts=list(dict.fromkeys(w["host"] for w in world)), ranks=world)  # hosts in rank order
     cpu_shims.apply()
     if parallel_state.model_parallel_is_initialized():
         parallel_state.destroy_model_parallel()

@@ -138,3 +138,52 @@ def rank1_never_joins(cfg):
     if dist_env().rank == 1:
         return None
     init_distributed(timeout_s=5)
+
+
+def train_gated(cfg):
+    """The real ``train`` task, held at gates on its first attempt, so a test can act on a job at
+    a known point. ``run_dir/gate.json`` lists holds ``{"at": "step" | "save", "step": k, "ranks":
+    [...], "until": NAME}``: the listed ranks stop after training step k ("step") or as they start
+    writing checkpoint k ("save"), touch ``gate/rank<r>.<at><k>``, and wait until ``gate/NAME``
+    exists or the job is asked to preempt (SIGUSR2). Hold ranks at a "step" gate for as long as you
+    like; at a "save" gate the other ranks wait in a collective, which times out. A requeued
+    attempt, or a run with ``gate/open`` present, passes straight on."""
+    import json
+    import time
+    from pathlib import Path
+
+    import cj2.models
+    import cj2.train.job as job
+    from cj2.cluster import preemption
+    from cj2.cluster.env import dist_env
+
+    run_dir = Path(cfg.run_dir)
+    gate, rank = run_dir / "gate", dist_env().rank
+    if (gate / "open").exists() or os.environ.get("SLURM_RESTART_COUNT", "0") != "0":
+        return job.run(cfg)
+    holds = {(h["at"], h["step"]): h["until"] for h in json.loads((run_dir / "gate.json").read_text()) if rank in h["ranks"]}
+
+    def hold(at: str, step: int) -> None:
+        if (at, step) not in holds:
+            return
+        (gate / f"rank{rank}.{at}{step}").touch()
+        deadline = time.monotonic() + 300
+        while not (gate / holds[at, step]).exists() and not preemption.requested():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{gate / holds[at, step]} never appeared")
+            time.sleep(0.1)  # polling interval of the bounded wait
+
+    real_step, real_save, steps = job.train_step, cj2.models.save_checkpoint, []
+
+    def step_then_hold(*args, **kwargs):
+        result = real_step(*args, **kwargs)
+        steps.append(1)
+        hold("step", len(steps))
+        return result
+
+    def hold_then_save(directory, model, optimizer, extra, **kwargs):
+        hold("save", extra["step"])
+        return real_save(directory, model, optimizer, extra=extra, **kwargs)
+
+    job.train_step, cj2.models.save_checkpoint = step_then_hold, hold_then_save
+    return job.run(cfg)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from cj2.cluster.env import PORT_BASE, PORT_SPAN, dist_env, expand_nodelist, port_for_job, tasks_per_node
+from cj2.cluster.env import (
+    PORT_BASE,
+    PORT_SPAN,
+    dist_env,
+    expand_nodelist,
+    port_for_job,
+    route_interface,
+    socket_interfaces,
+    tasks_per_node,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +87,37 @@ def test_single_process_ignores_an_inherited_port_in_use():
 
 def test_array_tasks_get_different_ports():
     assert port_for_job("1001") != port_for_job("1002")
+
+
+def own_ipv4_addresses() -> dict[str, str]:
+    import psutil
+
+    return {a.address: name for name, addrs in psutil.net_if_addrs().items() for a in addrs if a.family == socket.AF_INET}
+
+
+def test_the_route_to_an_address_of_this_host_is_the_interface_that_holds_it():
+    """The master's own node reaches the master's address through lo, yet gloo must listen on the
+    interface the other nodes reach. Catches: the outgoing interface of the kernel's route taken
+    as is (``lo`` for every local address)."""
+    owned = own_ipv4_addresses()
+    assert owned.get("127.0.0.1") == "lo"
+    for address, name in owned.items():
+        assert route_interface(address) == name, address
+    assert route_interface("no-such-host.invalid") is None
+
+
+def test_the_socket_interface_comes_from_config_then_environment_then_route():
+    """Catches: the environment winning over the config, a derived interface overriding one the
+    job's environment set (a site's NCCL_SOCKET_IFNAME=ib0), and one variable set without the other."""
+    derived = socket_interfaces("127.0.0.1", None, {})
+    assert derived == {"GLOO_SOCKET_IFNAME": "lo", "NCCL_SOCKET_IFNAME": "lo", "source": "route to 127.0.0.1"}
+    given = socket_interfaces("127.0.0.1", None, {"NCCL_SOCKET_IFNAME": "ib0"})
+    assert given == {"GLOO_SOCKET_IFNAME": "ib0", "NCCL_SOCKET_IFNAME": "ib0", "source": "environment"}
+    configured = socket_interfaces("127.0.0.1", "lo", {"GLOO_SOCKET_IFNAME": "ib0"})
+    assert configured == {"GLOO_SOCKET_IFNAME": "lo", "NCCL_SOCKET_IFNAME": "lo", "source": "config"}
+    assert socket_interfaces("no-such-host.invalid", None, {}) == {}
+
+
+def test_a_configured_interface_this_host_lacks_is_refused_by_name():
+    with pytest.raises(ValueError, match=rf"cluster.socket_ifname=ib7: {socket.gethostname()} has no such interface \(it has .*\blo\b"):
+        socket_interfaces("127.0.0.1", "ib7", {})

@@ -3,6 +3,9 @@ rejection sampling -> teacher curation (a 2-task array) -> mixture build -> trai
 
 The teacher is tests.data.teachers.MarkerTeacher (an engine class the jobs load by name): its
 verdicts are known, so the sampled and curated rows are checked against counts computed here.
+On one node (localhost), and across the two namespace nodes: sampling and curation arrays of two
+tasks, one per node (each task takes a whole node), and training with a process on each node;
+the counts are the same.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 
 import pytest
 
+from cj2.cluster.env import expand_nodelist
 from cj2.cluster.pipeline import submit_pipeline
 from tests.cluster.helpers import result_of, slurm_config, wait_for_accounting
 from tests.data.helpers import read_jsonl, write_jsonl
@@ -34,10 +38,20 @@ def pandalm_rows(path):
                         "annotator1": 1 + i % 2, "annotator2": 1 + i % 2, "annotator3": 1} for i in range(4)])
 
 
-def test_pipeline_samples_curates_builds_trains_and_evaluates_from_labelled_inputs(slurm, tmp_path, monkeypatch):
+LAYOUTS = {
+    "one_node": (),
+    "two_nodes": ("cluster.partition=multi", "+cluster.additional.exclusive=true", "sample.num_shards=2", "cluster.nodes=2", "parallel.dp=2"),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_pipeline_samples_curates_builds_trains_and_evaluates_from_labelled_inputs(slurm, tmp_path, monkeypatch, request, layout):
     """Catches: a stage reading anything but what the previous one wrote (the rft component not fed
     by sampling's accepted.jsonl, the build not fed by the curation array), curation not submitted as
-    an array, and stages validated as if they ran alone (nothing would be submitted)."""
+    an array, and stages validated as if they ran alone (nothing would be submitted). Across nodes:
+    a sampling shard's rows lost or counted twice when the shards' tasks run on different hosts, and
+    training not spread over both nodes."""
+    nodes = request.getfixturevalue("slurm_nodes") if layout == "two_nodes" else None
     inputs, run_dir = tmp_path / "in", tmp_path / "run"
     write_inputs(inputs, tmp_path / "unused")  # every labelled input; no sampling or curation output
     reward_pairs(inputs / "reward_pairs.jsonl")
@@ -50,13 +64,17 @@ def test_pipeline_samples_curates_builds_trains_and_evaluates_from_labelled_inpu
         "curate.num_shards=2", "curate.flush_every=4", "curate.progress=false", "data.max_reject_fraction=1.0", "data.seq_length=1024",
         "data.validation_fraction=0.0", "train.max_steps=2", "train.precision=fp32", "train.save_interval=2",
         "eval=pandalm", f"eval.data_file={tmp_path / 'pandalm_test.jsonl'}", f"eval.model={run_dir / 'hf'}", "eval.max_tokens=8", "eval.progress=false",
-        "parallel.micro_batch_size=1", "parallel.global_batch_size=2", "data.components.knowledge.options.answer_type=number")
+        "parallel.micro_batch_size=1", "parallel.global_batch_size=2", "data.components.knowledge.options.answer_type=number", *LAYOUTS[layout])
     jobs = submit_pipeline(cfg)  # every stage: sample, curate, build_data, train, eval
-    assert [len(jobs[s]) for s in ("sample", "curate", "build_data", "train", "eval")] == [1, 2, 1, 1, 1]
+    shards = cfg.sample.num_shards
+    assert [len(jobs[s]) for s in ("sample", "curate", "build_data", "train", "eval")] == [shards, 2, 1, 1, 1]
     result_of(jobs["eval"][0], timeout_s=600)
     summary = result_of(jobs["train"][0])
-    states = [r["state"].split()[0] for r in wait_for_accounting(run_dir)]
-    assert states == ["COMPLETED"] * 6, states
+    rows = wait_for_accounting(run_dir)
+    assert [r["state"].split()[0] for r in rows] == ["COMPLETED"] * (shards + 5), rows
+    if nodes:
+        on = {task: [set(expand_nodelist(r["nodes"])) for r in rows if r["task"] == task] for task in ("sample", "train")}
+        assert on["sample"] in ([{nodes[0]}, {nodes[1]}], [{nodes[1]}, {nodes[0]}]) and on["train"] == [set(nodes)], on
 
     accepted = read_jsonl(tmp_path / "samples" / "accepted.jsonl")
     assert len(accepted) == REWARD_ROWS - len(DISAGREE)  # accept_cap 1: one judgment per agreeing row

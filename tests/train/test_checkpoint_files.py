@@ -89,3 +89,24 @@ def test_ranks_that_see_a_file_differently_agree_on_the_verdict(tmp_path):
     assert [r["rank"] for r in ranks] == [0, 1], out
     assert [r["whole"] for r in ranks] == [None, None]
     assert [r["verdict"] for r in ranks] == ["__1_0.distcp is missing"] * 2
+
+
+def test_the_checkpoint_writers_helper_process_survives_the_preemption_signal():
+    """SLURM sends SIGUSR2 to every process of the job step; megatron's writer reports through a
+    queue served by a helper process it keeps. Catches: the helper started with the default
+    SIGUSR2 action (it dies, and the preemption's own checkpoint fails with BrokenPipeError)."""
+    import os
+    import signal
+
+    from megatron.core.dist_checkpointing.strategies import filesystem_async
+
+    from cj2.models.checkpoint import _preemption_proof_results_queue
+
+    _preemption_proof_results_queue()
+    queue = filesystem_async._results_queue
+    helper = queue._manager._process
+    ignored = int(next(line for line in open(f"/proc/{helper.pid}/status") if line.startswith("SigIgn:")).split()[1], 16)
+    assert ignored >> (signal.SIGUSR2 - 1) & 1  # set before the helper runs any code
+    os.kill(helper.pid, signal.SIGUSR2)
+    queue.put("after the signal")  # a dead helper: BrokenPipeError / EOFError here
+    assert queue.get(timeout=30) == "after the signal" and helper.is_alive()

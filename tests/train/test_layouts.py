@@ -23,12 +23,13 @@ LAYOUTS = {
 }
 
 
-def tiny_hf_checkpoint(out_dir):
+def tiny_hf_checkpoint(out_dir, *overrides: str):
+    """Seeded HF weights of the model ``overrides`` compose (default: the demo's, which the runs below train)."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     from cj2.config import compose
 
-    m = compose(["+exp=demo"]).model  # the model the runs below train
+    m = compose(list(overrides or ["+exp=demo"])).model
     config = Qwen2Config(vocab_size=m.vocab_size, hidden_size=m.hidden_size, intermediate_size=m.ffn_hidden_size, num_hidden_layers=m.num_layers, num_attention_heads=m.num_attention_heads, num_key_value_heads=m.num_query_groups, max_position_embeddings=m.max_position_embeddings, rope_theta=m.rope_theta, rms_norm_eps=m.rms_norm_eps, tie_word_embeddings=m.tie_word_embeddings)
     torch.manual_seed(0)
     Qwen2ForCausalLM(config).save_pretrained(out_dir)
