@@ -77,7 +77,9 @@ class HFBackend:
         ids, mask = self._padded(prompts)
         width = ids.shape[1]
         allowed = (lambda row, input_ids: choice_continuations(choices[row], input_ids[width:].tolist(), self.stop_ids)) if choices else None
-        config = GenerationConfig(max_new_tokens=self.max_tokens, do_sample=False, pad_token_id=self.pad_id, eos_token_id=self.stop_ids)
+        # A constrained answer is one of its choices and the stop token, whatever max_tokens says.
+        length = max(len(ids) for row in choices for ids in row) + 1 if choices else self.max_tokens
+        config = GenerationConfig(max_new_tokens=length, do_sample=False, pad_token_id=self.pad_id, eos_token_id=self.stop_ids)
         with torch.inference_mode():
             out = self.model.generate(
                 input_ids=ids,

@@ -74,6 +74,7 @@ def running(cmd: list[str], log: Path, health_path: str, port: int, cwd: Path | 
 def serve_judge(repo_root: Path, work: Path, judge: str, *overrides: str):
     """``launch/serve_judge.py`` on a free port, as a context manager yielding its :class:`Server`."""
     port = free_port()
+    work.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "launch/serve_judge.py", f"judge={judge}", f"port={port}", f"run_dir={work}", *overrides]
     return running(cmd, work / "serve_judge.log", "/health", port, cwd=repo_root)
 
