@@ -189,3 +189,16 @@ def test_batcher_isolates_a_failing_batch_and_skips_expired_jobs():
         batcher.close()
     assert "backend exploded" in boom.error and d.text == "D" and late.error == TIMED_OUT
     assert seen == [["boom"], ["d"]]
+
+
+def test_service_config_problems_are_all_listed():
+    """launch/serve_judge.py stops before loading anything when its config cannot work, listing every problem."""
+    from omegaconf import OmegaConf
+
+    from cj2.judge.config import ServeJudgeConfig, problems
+
+    cfg = OmegaConf.structured(ServeJudgeConfig(judge="j", backend="openai", constrained=True, template="nope", max_batch=0))
+    cfg.reward.template = "mtbench_single"  # pointwise, while reward.mode is pairwise
+    found = problems(cfg)
+    assert [p.split(":")[0] for p in found] == ["base_url", "constrained", "template", "reward.template", "max_batch"]
+    assert problems(OmegaConf.structured(ServeJudgeConfig(judge="j"))) == []
