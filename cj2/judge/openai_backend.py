@@ -27,23 +27,17 @@ class OpenAIBackend:
         self.max_tokens = max_tokens
         self.concurrency = concurrency
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local servers want no key, the client wants one
-        self._clients: dict[int, tuple] = {}  # per event loop: (client, semaphore)
+        self._connection = None  # (client, semaphore), made in the service's event loop on first use
 
     def _client(self):
         import openai
 
-        loop = asyncio.get_running_loop()
-        if id(loop) not in self._clients:
-            client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0)
-            self._clients[id(loop)] = (client, asyncio.Semaphore(self.concurrency))
-        return self._clients[id(loop)]
+        if self._connection is None:
+            self._connection = (openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0), asyncio.Semaphore(self.concurrency))
+        return self._connection
 
     async def run(self, jobs: list[Job]) -> list[Judgment]:
         return list(await asyncio.gather(*(self._one(job) for job in jobs)))
-
-    def judge_batch(self, jobs: list[Job]) -> list[Judgment]:
-        """:meth:`run` for callers without an event loop (an in-process judge over a server)."""
-        return asyncio.run(self.run(jobs))
 
     async def _one(self, job: Job) -> Judgment:
         import openai
@@ -77,4 +71,4 @@ class OpenAIBackend:
         return response.status_code == 200, f"{self.base_url}/models answered HTTP {response.status_code}"
 
     def close(self) -> None:
-        self._clients.clear()
+        self._connection = None

@@ -6,7 +6,7 @@ Logit errors against the source checkpoint (float32 both), measured on three jud
 | model | type | max abs diff | rms diff | rms / logit std |
 |---|---|---|---|---|
 | tiny Qwen2 (random, logit std 0.16) | f16 | 3.8e-4 | 5.3e-5 | 3.3e-4 |
-| tiny Qwen2 | q8_0 | 9.8e-3 | 1.4e-3 | 8.8e-3 |
+| tiny Qwen2 | q8_0 | 9.8e-3 | 1.4e-3 | 8.8e-3 (checked through the CLI's own report) |
 | SmolLM2-135M (Llama, logit std 7.2) | f16 | 0.041 | 0.0053 | 7.4e-4 |
 | SmolLM2-135M | q8_0 | 1.54 | 0.18 | 0.026 (next-token argmax agrees on 98.5% of positions) |
 
@@ -35,7 +35,7 @@ PROMPTS = [
     ("mtbench_single", "Capital of France?", ["Paris."]),
 ]
 # (max abs diff, rms diff / logit std) bounds per (model, type)
-BOUNDS = {("tiny", "f16"): (1e-3, 1e-3), ("tiny", "q8_0"): (3e-2, 3e-2), ("smollm2", "f16"): (0.15, 3e-3), ("smollm2", "q8_0"): (4.0, 0.08)}
+BOUNDS = {("tiny", "f16"): (1e-3, 1e-3), ("smollm2", "f16"): (0.15, 3e-3), ("smollm2", "q8_0"): (4.0, 0.08)}
 
 
 def prompt_ids(tokenizer) -> list[torch.Tensor]:
@@ -71,17 +71,16 @@ def check_tokenizer(gguf_tokenizer, tokenizer) -> None:
     assert (gguf_tokenizer.eos_token_id, gguf_tokenizer.pad_token_id) == (tokenizer.eos_token_id, tokenizer.pad_token_id)
 
 
-@pytest.mark.parametrize("type_name", ["f16", pytest.param("q8_0", marks=pytest.mark.slow)])
-def test_tiny_qwen2_round_trip(tiny_qwen2_dir, tiny_source, tmp_path, type_name):  # noqa: F811
-    """Mutant: Qwen2's q/k permuted like Llama's (llama.cpp runs Qwen2 with HF's rotary layout)."""
+def test_tiny_qwen2_round_trip(tiny_qwen2_dir, tiny_source, tmp_path):  # noqa: F811
+    """The Qwen2 path (cj2's judges) in F16, with the Qwen2.5 tokenizer (Q8_0: the SmolLM2 tests and the CLI's).
+    Mutant: Qwen2's q/k permuted like Llama's (llama.cpp runs Qwen2 with HF's rotary layout)."""
     from transformers import AutoTokenizer
 
     tokenizer, sequences, expected = tiny_source
-    summary = export_gguf(tiny_qwen2_dir, tmp_path / f"tiny-{type_name}.gguf", type_name)
+    summary = export_gguf(tiny_qwen2_dir, tmp_path / "tiny-f16.gguf", "f16")
     assert summary.tensors == 26 and not summary.fallbacks  # 2 layers x 12, embedding, final norm (tied output)
-    check_logits(summary.path, sequences, expected, BOUNDS[("tiny", type_name)])
-    if type_name == "f16":  # the tokenizer is written the same way for every type
-        check_tokenizer(AutoTokenizer.from_pretrained(tmp_path, gguf_file=summary.path.name), tokenizer)
+    check_logits(summary.path, sequences, expected, BOUNDS[("tiny", "f16")])
+    check_tokenizer(AutoTokenizer.from_pretrained(tmp_path, gguf_file=summary.path.name), tokenizer)
 
 
 def test_refuses_what_it_cannot_write(tiny_qwen2_dir, tmp_path):  # noqa: F811
@@ -149,14 +148,14 @@ def test_f16_keeps_the_verdicts(smollm2_dir, smollm2_exports):  # noqa: F811
 
 
 @pytest.mark.slow
-def test_cli_writes_both_types_and_reports_the_error(tiny_qwen2_dir, tmp_path, repo_root):  # noqa: F811
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "launch/export_gguf.py", f"src={tiny_qwen2_dir}", f"out_dir={tmp_path}"]
-    proc = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=900, env=env)
+def test_cli_writes_the_file_and_reports_its_error(tiny_qwen2_dir, tmp_path, repo_root):  # noqa: F811
+    """launch/export_gguf.py: a Q8_0 file named after the run, and the logit error read back (the tiny
+    Qwen2's measured Q8_0 error is 9.8e-3 at most, its next-token argmax unchanged)."""
+    cmd = [sys.executable, "launch/export_gguf.py", f"src={tiny_qwen2_dir}", f"out_dir={tmp_path}", "name=judge"]
+    proc = subprocess.run([*cmd, "types=[q8_0]", "verify=true"], cwd=repo_root, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert sorted(p.name for p in tmp_path.glob("*.gguf")) == ["model-F16.gguf", "model-Q8_0.gguf"]  # the default types
-    verified = subprocess.run([*cmd, "types=[q8_0]", "name=judge", "verify=true"], cwd=repo_root, capture_output=True, text=True, timeout=900, env=env)
-    assert verified.returncode == 0 and (tmp_path / "judge-Q8_0.gguf").is_file(), verified.stderr[-3000:]
-    assert "logits vs src: max |diff|" in verified.stderr and "next-token agreement 100.0%" in verified.stderr
-    bad = subprocess.run([sys.executable, "launch/export_gguf.py", f"src={tiny_qwen2_dir}", f"out_dir={tmp_path}", "types=[q4_k]"], cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert [p.name for p in tmp_path.glob("*.gguf")] == ["judge-Q8_0.gguf"]
+    reported = float(proc.stderr.split("logits vs src: max |diff| ")[1].split(",")[0])
+    assert 0 < reported <= 3e-2 and "next-token agreement 100.0%" in proc.stderr
+    bad = subprocess.run([*cmd, "types=[q4_k]"], cwd=repo_root, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "each must be one of f32, f16, q8_0" in bad.stderr
