@@ -183,8 +183,9 @@ def test_batcher_isolates_a_failing_batch_and_skips_expired_jobs():
     an expired job is answered without being judged. Mutant: the worker thread dies on the exception."""
     seen: list[list[str]] = []
     batcher = Batcher(_recording(seen), max_batch=1, max_wait_s=0.0)
-    try:
-        boom, d, late = asyncio.run(batcher.run([_job("boom"), _job("d"), _job("late", deadline=0.0)]))
+    jobs = [_job("boom"), _job("d"), _job("late", deadline=0.0)]
+    try:  # bounded: with a dead worker the futures would never resolve (it fails, not hangs)
+        boom, d, late = asyncio.run(asyncio.wait_for(batcher.run(jobs), timeout=120))
     finally:
         batcher.close()
     assert "backend exploded" in boom.error and d.text == "D" and late.error == TIMED_OUT
