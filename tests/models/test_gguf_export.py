@@ -71,6 +71,7 @@ def check_tokenizer(gguf_tokenizer, tokenizer) -> None:
     assert (gguf_tokenizer.eos_token_id, gguf_tokenizer.pad_token_id) == (tokenizer.eos_token_id, tokenizer.pad_token_id)
 
 
+@pytest.mark.slow  # transformers parses the 151k-token vocabulary twice: about a minute
 def test_tiny_qwen2_round_trip(tiny_qwen2_dir, tiny_source, tmp_path):  # noqa: F811
     """The Qwen2 path (cj2's judges) in F16, with the Qwen2.5 tokenizer (Q8_0: the SmolLM2 tests and the CLI's).
     Mutant: Qwen2's q/k permuted like Llama's (llama.cpp runs Qwen2 with HF's rotary layout)."""
