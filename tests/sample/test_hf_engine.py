@@ -44,11 +44,13 @@ def test_seeded_sampling_is_reproducible_and_independent_of_the_batch(tiny_engin
 def test_shared_prefill_decodes_what_plain_generate_decodes(tiny_engine):
     import torch
 
+    from cj2.sample.engines.hf import until_stop
+
     greedy = tiny_engine.generate(PROMPTS[:1], n=2, temperature=0.0, top_p=1.0, max_tokens=8, seed=0)[0]
     ids = tiny_engine.prompt_ids(PROMPTS[0])
     with torch.inference_mode():
         plain = tiny_engine.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=8, pad_token_id=151643)
-    reference = tiny_engine.tokenizer.decode(tiny_engine._until_stop(plain[0, ids.shape[1]:].tolist()), skip_special_tokens=True)
+    reference = tiny_engine.tokenizer.decode(until_stop(plain[0, ids.shape[1]:].tolist(), tiny_engine.stop_ids), skip_special_tokens=True)
     assert greedy == [reference, reference]
 
 

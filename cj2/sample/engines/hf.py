@@ -26,16 +26,10 @@ class HFEngine:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model, self.tokenizer = load_causal_lm(model, gguf_file=gguf_file, device=device, dtype=dtype)
         self.device = device
-        self.stop_ids = self._stop_ids()
+        self.stop_ids = stop_ids_of(self.model, self.tokenizer)
         # Each choice as the tokenizer spells it on its own: the canonical ids, so the decoded text is the choice.
         self.choice_ids = [self.tokenizer(c, add_special_tokens=False).input_ids for c in choices] if choices else None
         self.usage = Usage()
-
-    def _stop_ids(self) -> list[int]:
-        eos = self.model.generation_config.eos_token_id
-        if eos is None:
-            eos = self.tokenizer.eos_token_id
-        return [eos] if isinstance(eos, int) else list(eos or [])
 
     def prompt_ids(self, messages: Messages):
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -72,7 +66,7 @@ class HFEngine:
             )
         texts = []
         for row in out[:, ids.shape[1]:].tolist():
-            kept = self._until_stop(row)
+            kept = until_stop(row, self.stop_ids)
             self.usage.completion_tokens += len(kept)
             texts.append(self.tokenizer.decode(kept, skip_special_tokens=True))
         self.usage.prompt_tokens += ids.shape[1]
@@ -84,21 +78,35 @@ class HFEngine:
         was generated so far; a completed choice may only stop."""
 
         def allowed(batch_id, input_ids) -> list[int]:
-            done = input_ids[prompt_len:].tolist()
-            n = len(done)
-            tokens = {ids[n] for ids in self.choice_ids if len(ids) > n and ids[:n] == done}
-            if any(ids == done for ids in self.choice_ids):
-                tokens.update(self.stop_ids)
-            return sorted(tokens) or self.stop_ids
+            return choice_continuations(self.choice_ids, input_ids[prompt_len:].tolist(), self.stop_ids)
 
         return allowed
 
-    def _until_stop(self, tokens: list[int]) -> list[int]:
-        """The generated tokens up to and including the first stop token (the rest is padding)."""
-        for i, t in enumerate(tokens):
-            if t in self.stop_ids:
-                return tokens[: i + 1]
-        return tokens
-
     def close(self) -> None:
         self.model = None
+
+
+def stop_ids_of(model, tokenizer) -> list[int]:
+    """The ids that end a generation: the checkpoint's generation config, else the tokenizer's EOS."""
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return [eos] if isinstance(eos, int) else list(eos or [])
+
+
+def choice_continuations(choice_ids: list[list[int]], done: list[int], stop_ids: list[int]) -> list[int]:
+    """The tokens that continue some choice after ``done`` (the tokens generated so far); a
+    completed choice may only stop."""
+    n = len(done)
+    tokens = {ids[n] for ids in choice_ids if len(ids) > n and ids[:n] == done}
+    if any(ids == done for ids in choice_ids):
+        tokens.update(stop_ids)
+    return sorted(tokens) or stop_ids
+
+
+def until_stop(tokens: list[int], stop_ids: list[int]) -> list[int]:
+    """The generated tokens up to and including the first stop token (the rest is padding)."""
+    for i, t in enumerate(tokens):
+        if t in stop_ids:
+            return tokens[: i + 1]
+    return tokens
