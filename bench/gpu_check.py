@@ -43,7 +43,7 @@ TRAINING_PATH = (
     "cj2.cluster.slurm", "cj2.cluster.sweep", "cj2.train.job", "cj2.train.step", "cj2.train.export",
     "cj2.models.hf_io", "cj2.models.checkpoint", "cj2.tracking.wandb_run", "cj2.eval.job", "cj2.sample.engines.hf",
 )
-GPU_PRESETS = ("margin_7b", "margin_32b", "mini_ablation_gpu")
+GPU_PRESETS = ("margin_7b", "margin_32b", "mini_table4_gpu")
 
 
 def emit(**fields) -> None:

@@ -4,7 +4,7 @@
   python launch/cluster.py logs    RUN_DIR [--job ID] [--lines N]
   python launch/cluster.py cancel  RUN_DIR
   python launch/cluster.py pipeline +exp=margin_7b cluster=slurm [--stages sample,curate,build_data,train,eval]
-  python launch/cluster.py pipeline +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2
+  python launch/cluster.py pipeline +exp=sft_7b loss=none,dpo_noref,temperature,margin seed=1,2
 
 Overrides with several values sweep, as ``--multirun`` does: every point's chain, shared builds once,
 each point's judge evaluated on ``compare.sets``, then one comparison table (cj2.cluster.sweep_pipeline).

@@ -167,6 +167,8 @@ FORBIDDEN = [
 ]
 # Evaluation outside studies never imports studies (studies may import all of evaluation).
 STUDIES_RULE = ("cj2.eval", "cj2.eval.studies")
+# Experiments built from every stage: only the task registry names them.
+EXPERIMENTS = ("cj2.miniature",)
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +186,9 @@ def violations(graph: dict[str, Imports]) -> list[str]:
                         found.append(f"{module} imports {name}: {why}")
         if within(module, STUDIES_RULE[0]) and not within(module, STUDIES_RULE[1]):
             found += [f"{module} imports {name}: evaluation never imports its studies" for name in sorted(imports.all) if within(name, STUDIES_RULE[1])]
+        if not within(module, "cj2.cluster.tasks") and not any(within(module, e) for e in EXPERIMENTS):
+            found += [f"{module} imports {name}: an experiment is a leaf, run only through the task registry"
+                      for name in sorted(imports.all) if any(within(name, e) for e in EXPERIMENTS)]
         mine = benchmark_of(module)
         if mine:
             found += [f"{module} imports {name}: one benchmark never imports another" for name in sorted(imports.all) if benchmark_of(name) not in (None, mine)]

@@ -1,6 +1,6 @@
 """The pipeline over a sweep: every point's chain, shared artefacts once, then a comparison.
 
-    python launch/cluster.py pipeline +exp=mini_ablation loss=none,dpo_noref,temperature,margin seed=1,2
+    python launch/cluster.py pipeline +exp=sft_7b loss=none,dpo_noref,temperature,margin seed=1,2
 
 The sweep's run dir (``run_dir`` of the fixed overrides) holds one run dir per point, named by
 its sweep values (``loss=none,seed=1``, the names :func:`cj2.eval.studies.ablation.sweep_point` finds),

@@ -18,6 +18,7 @@ TASKS = {
     "build_bench": "cj2.benchmark.job:run",
     "convert": "cj2.models.convert:run",
     "export_checkpoint": "cj2.train.export:run",
+    "mini_table4": "cj2.miniature.job:run",
 }
 
 # Tasks whose world size is the parallel layout (one process per GPU / CPU rank).

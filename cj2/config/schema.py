@@ -47,6 +47,11 @@ class ModelConfig:
     # Engine, GPU), else "flash_attn" (flash-attn varlen, GPU), else "sdpa" (one fused causal
     # SDPA call per sample; CPU and GPU).
     attention: str = "auto"
+    # Train only the top of the checkpoint: its first ``frozen_layers`` decoder layers and the
+    # embedding (with tied embeddings, the output layer too) stay as loaded and never run in
+    # training; their output for every packed row is read from a cache written once per data
+    # build (cj2.models.frozen_bottom). 0: the whole model trains. Needs hf_path, tp=1 and pp=1.
+    frozen_layers: int = 0
 
 
 @dataclass
@@ -375,6 +380,31 @@ class CompareConfig:
 
 
 @dataclass
+class MiniatureConfig:
+    """The miniature Table 4 (``launch/mini_table4.py``; docs/mini_ablation.md): every loss of
+    ``losses`` trained at every seed of ``seeds`` on verifiable pairs, then scored on held-out
+    pairs by the teacher-forced verdict metric. The runs use this config's model / train / loss /
+    parallel settings; a run differs from another only in its loss and seed."""
+
+    family: str = "arith"  # arith (generated, no files) | gsm8k (train_file and heldout_file)
+    train_file: str | None = None  # gsm8k: the training questions (GSM8K train.jsonl)
+    heldout_file: str | None = None  # gsm8k: the held-out questions (GSM8K test.jsonl)
+    control_dir: str | None = None  # MMLU *_test.csv: a negative control scored apart, never averaged in
+    control_questions: int = 0  # 0: no negative control
+    train_pairs: int = 600  # per run: questions drawn by the seed from the training pool
+    train_pool: int = 4000  # arith: training questions generated (the seeds draw from them)
+    heldout_questions: int = 2000  # 0: all of heldout_file; each judged in both orders
+    bon_questions: int = 500  # held-out questions that also give a best-of-4 group
+    losses: list[str] = field(default_factory=lambda: ["none", "dpo_noref", "temperature", "margin"])
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
+    template: str = "cj2_cot_compact"
+    workers: int = 1  # runs trained at once (processes; several share one GPU)
+    threads_per_worker: int = 0  # 0: torch's default
+    generation_items: int = 0  # held-out pairs also judged by greedy generation (the exported judge), 0: none
+    output_dir: str = "outputs/mini_table4"
+
+
+@dataclass
 class Cj2Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -388,6 +418,7 @@ class Cj2Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
     bench: BenchConfig = field(default_factory=BenchConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
+    mini: MiniatureConfig = field(default_factory=MiniatureConfig)
     run_name: str = "default"
     run_dir: str = "outputs/${run_name}"
     seed: int = 1234

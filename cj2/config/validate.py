@@ -73,6 +73,13 @@ def check_model(cfg, problems: list[Problem]) -> None:
         problems.append(Problem("parallel.pp", f"model.num_layers={m.num_layers} is not divisible by pp={p.pp}", f"use a pp that divides {m.num_layers}"))
     if m.family == "llama" and m.qkv_bias:
         problems.append(Problem("model.qkv_bias", "llama-family models have no QKV bias", "set model.qkv_bias=false or model.family=qwen2"))
+    if m.frozen_layers:
+        if not 0 < m.frozen_layers < m.num_layers:
+            problems.append(Problem("model.frozen_layers", f"{m.frozen_layers} is outside [0, model.num_layers={m.num_layers})", "freeze fewer layers than the model has (0 trains all of them)"))
+        if not m.hf_path:
+            problems.append(Problem("model.frozen_layers", "frozen layers are a checkpoint's layers, and model.hf_path is not set", "set model.hf_path to the checkpoint, or model.frozen_layers=0"))
+        if p.tp != 1 or p.pp != 1:
+            problems.append(Problem("model.frozen_layers", f"the cached hidden states are whole rows for one model shard, and the layout is tp={p.tp} pp={p.pp}", "set parallel.tp=1 parallel.pp=1, or model.frozen_layers=0"))
 
 
 def check_parallel(cfg, problems: list[Problem]) -> None:
@@ -373,6 +380,38 @@ def check_export(cfg, problems: list[Problem], check_files: bool) -> None:
         problems.append(Problem("run_dir", f"no checkpoints under {cfg.run_dir}", "run with the options of the run whose checkpoint you export"))
 
 
+def check_miniature(cfg, problems: list[Problem], check_files: bool) -> None:
+    """launch/mini_table4.py: what its stages need, before any of them runs."""
+    from cj2.data.templates import TEMPLATES
+
+    m = cfg.mini
+    _choice(problems, "mini.family", m.family, ("arith", "gsm8k"))
+    unknown = [loss for loss in m.losses if loss not in LOSSES]
+    if unknown or not m.losses:
+        problems.append(Problem("mini.losses", f"{list(m.losses)}: {unknown or 'no loss'} is not a loss of {', '.join(LOSSES)}", "list losses, e.g. mini.losses=[none,margin]"))
+    if not m.seeds or len(set(m.seeds)) != len(m.seeds):
+        problems.append(Problem("mini.seeds", f"{list(m.seeds)}: the seeds must be distinct and at least one", "set mini.seeds=[1,2,3]"))
+    for key in ("train_pairs", "workers"):
+        _positive(problems, f"mini.{key}", getattr(m, key))
+    if m.bon_questions < 0 or (m.heldout_questions and m.bon_questions > m.heldout_questions):
+        problems.append(Problem("mini.bon_questions", f"{m.bon_questions} is outside [0, mini.heldout_questions={m.heldout_questions}]", "set mini.bon_questions to at most the held-out questions"))
+    if m.family == "arith" and m.train_pool < m.train_pairs:
+        problems.append(Problem("mini.train_pool", f"{m.train_pool} training questions cannot give {m.train_pairs} pairs a run", f"set mini.train_pool>={m.train_pairs}"))
+    template = TEMPLATES.get(m.template)
+    if template is None or template.verdict_format != "cj2_cot":
+        problems.append(Problem("mini.template", f"{m.template!r} is not a CJ2 CoT template: the rule teacher writes and reads that layout", "set mini.template=cj2_cot or cj2_cot_compact"))
+    if m.control_questions and not m.control_dir:
+        problems.append(Problem("mini.control_dir", "a negative control needs MMLU *_test.csv files", "set mini.control_dir=DIR, or mini.control_questions=0"))
+    if not check_files:
+        return
+    files = [("mini.train_file", m.train_file), ("mini.heldout_file", m.heldout_file)] if m.family == "gsm8k" else []
+    files += [("mini.control_dir", m.control_dir)] if m.control_questions else []
+    for key, path in files:
+        if not path or not os.path.exists(path):
+            problems.append(Problem(key, f"not found: {path}", f"point {key} at the file (GSM8K train.jsonl / test.jsonl: openai/grade-school-math)"))
+    check_model_files(cfg, problems)
+
+
 def problems_of(cfg, stage: str = "compose", task: str = "train", produced: frozenset[str] = frozenset()) -> list[Problem]:
     """All problems of ``cfg``. ``stage='run'`` also checks the files and credentials ``task`` needs,
     except ``produced``: the absolute paths that earlier stages of a pipeline will write."""
@@ -391,6 +430,8 @@ def problems_of(cfg, stage: str = "compose", task: str = "train", produced: froz
         check_preemption_lead(cfg, problems)
     if task == "export_checkpoint":
         check_export(cfg, problems, check_files=stage == "run")
+    if task == "mini_table4":
+        check_miniature(cfg, problems, check_files=stage == "run")
     if stage == "run" and task == "train":
         check_model_files(cfg, problems)
         check_tracking(cfg, problems)

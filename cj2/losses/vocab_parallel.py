@@ -68,3 +68,16 @@ def argmax_ids(local_logits: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         no_exclusion = torch.full(local_logits.shape[:-1], -1, dtype=torch.long, device=local_logits.device)
         return top_k_logits(local_logits.detach(), 1, no_exclusion)[1].squeeze(-1)
+
+
+def logsumexp(local_logits: torch.Tensor) -> torch.Tensor:
+    """log sum_v exp(z[v]) of each row over the whole vocabulary (no gradient)."""
+    with torch.no_grad():
+        group = parallel_state.get_tensor_model_parallel_group()
+        peak = local_logits.max(dim=-1).values
+        if torch.distributed.get_world_size(group) > 1:
+            torch.distributed.all_reduce(peak, op=torch.distributed.ReduceOp.MAX, group=group)
+        total = (local_logits - peak.unsqueeze(-1)).exp().sum(dim=-1)
+        if torch.distributed.get_world_size(group) > 1:
+            torch.distributed.all_reduce(total, group=group)
+        return peak + total.log()

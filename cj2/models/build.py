@@ -48,7 +48,7 @@ def transformer_config(model_cfg: ModelConfig, parallel_cfg: ParallelConfig, par
     on_gpu = torch.cuda.is_available()
     te = resolve_backend(model_cfg.attention) == "te"
     return TransformerConfig(
-        num_layers=model_cfg.num_layers,
+        num_layers=model_cfg.num_layers - model_cfg.frozen_layers,  # the frozen bottom never runs here
         hidden_size=model_cfg.hidden_size,
         ffn_hidden_size=model_cfg.ffn_hidden_size,
         num_attention_heads=model_cfg.num_attention_heads,
@@ -153,6 +153,13 @@ def build_model(
             parallel_output=True,
         )
     model.cj2_attention_backend = resolve_backend(model_cfg.attention)
+    # The checkpoint's layer number of decoder layer 0 (cj2.models.hf_mapping reads it): the
+    # layers below are the frozen bottom, whose output the training data carries instead.
+    model.cj2_first_layer = model_cfg.frozen_layers
+    if model_cfg.frozen_layers and pre_process:
+        # The embedding belongs to the frozen bottom (with tied embeddings it is the output layer
+        # too): no gradient, no optimizer state. Megatron's DDP and optimizer skip such params.
+        model.embedding.word_embeddings.weight.requires_grad_(False)
     if not initialize:
         mark_tensor_parallel_params(model)
     # Megatron allocates its own layers on the current device; torch modules (the norms) and

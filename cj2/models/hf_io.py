@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -265,6 +266,15 @@ def export_hf(model, out_dir, model_cfg, tokenizer_source: str | None = None, *,
                 flush()
             pending[name] = tensor
             pending_bytes += tensor.numel() * tensor.element_size()
+    if writer and model_cfg.frozen_layers:
+        # The frozen bottom never changed: its layers come from the checkpoint training started
+        # from, so the export is a whole model that transformers (or launch/eval.py) loads alone.
+        for name, tensor in frozen_bottom_tensors(source_dir, model_cfg.frozen_layers):
+            tensor = tensor.to(dtype).contiguous()
+            if pending and pending_bytes + tensor.numel() * tensor.element_size() > max_shard_bytes:
+                flush()
+            pending[name] = tensor
+            pending_bytes += tensor.numel() * tensor.element_size()
     if writer:
         flush()
 
@@ -278,6 +288,18 @@ def export_hf(model, out_dir, model_cfg, tokenizer_source: str | None = None, *,
     tensors = sum(len(n) for rank_parts in all_parts for _, _, n, _ in rank_parts)
     summary = {"dir": str(out_dir), "tensors": tensors, "bytes": total_bytes, "files": sorted(p.name for p in out_dir.iterdir())}
     return summary
+
+
+def frozen_bottom_tensors(source_dir: str | None, frozen_layers: int):
+    """``(name, tensor)`` of the checkpoint's decoder layers below ``frozen_layers``."""
+    if not source_dir:
+        raise CheckpointMismatch("exporting a model with a frozen bottom needs the checkpoint it started from (model.hf_path)")
+    ckpt = HFCheckpoint.scan(source_dir)
+    try:
+        for name in sorted(n for n in ckpt.tensors if (m := re.match(r"model\.layers\.(\d+)\.", n)) and int(m.group(1)) < frozen_layers):
+            yield name, ckpt.read_rows(name, 0, ckpt.tensors[name].shape[0])
+    finally:
+        ckpt.close()
 
 
 def _finish_export(staging: Path, out_dir: Path, parts, model_cfg, dtype, tokenizer_source, source_dir) -> None:

@@ -92,7 +92,8 @@ def param_mapping(name: str, global_layer: Mapping[int, int], tied: bool) -> Par
 
 def model_mappings(model) -> list[ParamMapping]:
     """Mappings of every parameter of this rank's ``GPTModel``; an unknown one is an error."""
-    global_layer = {i: layer.layer_number - 1 for i, layer in enumerate(model.decoder.layers)}
+    first = getattr(model, "cj2_first_layer", 0)  # > 0: the layers below are a frozen bottom (cj2.models.build)
+    global_layer = {i: first + layer.layer_number - 1 for i, layer in enumerate(model.decoder.layers)}
     tied = bool(model.share_embeddings_and_output_weights)
     mappings = []
     for name, _ in model.named_parameters():

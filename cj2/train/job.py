@@ -99,7 +99,16 @@ def prebuilt_data(cfg) -> PackedDataset:
             f"training needs a prebuilt mixture of this data config (hash {wanted}) but {state}. "
             f"Build it first with the same options: python launch/build_data.py {_data_overrides(cfg)}"
         )
-    return PackedDataset(out_dir / "train")
+    return packed_split(cfg, out_dir / "train")
+
+
+def packed_split(cfg, split_dir: Path) -> PackedDataset:
+    """A packed split, with its frozen-bottom hidden states when the model has frozen layers."""
+    if not cfg.model.frozen_layers:
+        return PackedDataset(split_dir)
+    from cj2.models.frozen_bottom import require_cache
+
+    return PackedDataset(split_dir, hidden_dir=require_cache(split_dir, cfg.model.hf_path, cfg.model.frozen_layers))
 
 
 class MissingDataError(FileNotFoundError):
@@ -200,7 +209,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
     # --- data: packed rows, a seeded order that resumes exactly --------------------------
     dataset = prebuilt_data(cfg)
     valid_dir = Path(cfg.data.output_dir) / "valid"
-    valid = PackedDataset(valid_dir) if cfg.train.eval_interval and (valid_dir / "index.json").exists() else None
+    valid = packed_split(cfg, valid_dir) if cfg.train.eval_interval and (valid_dir / "index.json").exists() else None
     if cfg.train.eval_interval and (valid is None or len(valid) < cfg.parallel.micro_batch_size * cfg.parallel.dp):
         console.print(
             "[yellow]train.eval_interval is set but the data has no validation split of a micro-batch per data-parallel rank; no validation[/]"

@@ -57,6 +57,7 @@ def _forward_backward(model, micro_batches: list[dict], den: Denominators, loss_
     rescale = num_micro_batches * parallel_state.get_data_parallel_world_size()
 
     device = model_device(model)
+    dtype = next(unwrap(model).parameters()).dtype
     # Transformer Engine takes every boundary tensor on the GPU; the local spec reads a host copy.
     uses_te = unwrap(model).cj2_attention_backend == "te"
 
@@ -73,6 +74,8 @@ def _forward_backward(model, micro_batches: list[dict], den: Denominators, loss_
                 batch["tokens"],
                 batch["position_ids"],
                 None,
+                # A frozen bottom's cached output (model.frozen_layers) instead of the embedding.
+                decoder_input=batch["hidden"].to(dtype) if "hidden" in batch else None,
                 packed_seq_params=packed_seq_params(batch["cu_seqlens"], batch["max_seqlen"], host_bounds),
             )
 

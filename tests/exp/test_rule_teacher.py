@@ -69,3 +69,21 @@ def test_bad_answer_key_names_file_row_and_field(tmp_path):
         build_engine("rule", model=str(key))
     with pytest.raises(AnswerKeyError, match="no gold-answer file"):
         build_engine("rule", model=str(tmp_path / "missing.jsonl"))
+
+
+def test_the_analysis_does_not_decide_before_the_choice(tmp_path):
+    """The same two responses judged against two answer keys (gold 18, then gold 20): every field a
+    side gets depends on that side's own answer only, so nothing before Reasoning says which side
+    is right, and only Reasoning (the correct number) and Choice differ.
+    Planted: the old texts ("Final number 18 is correct." / "20 is wrong; the answer is 18") -> the
+    sides' fields differ between the two keys."""
+    twin = MATH_Q + " Count them again."
+    key = tmp_path / "answer_key.jsonl"
+    key.write_text(json.dumps({"question": MATH_Q, "gold": "18", "answer_type": "number"}) + "\n"
+                   + json.dumps({"question": twin, "gold": "20", "answer_type": "number"}) + "\n")
+    teacher = build_engine("rule", model=str(key))
+    gold18, gold20 = (json.loads(t[0]) for t in teacher.generate([prompt(MATH_Q, MATH_RIGHT, MATH_WRONG), prompt(twin, MATH_RIGHT, MATH_WRONG)],
+                                                                    n=1, temperature=0.0, top_p=1.0, max_tokens=64, seed=0))
+    assert (gold18["Choice"], gold20["Choice"]) == ("Model A", "Model B")
+    assert [k for k in COT_KEYS if gold18[k] != gold20[k]] == ["Reasoning", "Choice"]
+    assert "18" in gold18["Reasoning"] and "20" in gold20["Reasoning"]

@@ -97,16 +97,37 @@ def read_mmlu(directory: Path) -> Iterator[Question]:
                 yield Question("mmlu", question, LETTERS[int(record["answer"])], "letter", options=options)
 
 
-def wrong_number(gold: str, rng: random.Random) -> str:
+def arithmetic_questions(count: int, seed: int) -> list[Question]:
+    """``count`` distinct generated questions ("47 + 38 = ?") with their worked solution.
+
+    A family that needs no files and no knowledge: a judge only has to read the number each
+    response states and compare it with the number the shown work ends at. The same
+    ``(count, seed)`` always gives the same questions; split them with :func:`split_questions`.
+    """
+    rng = random.Random(f"arith:{seed}")
+    questions: dict[str, Question] = {}
+    while len(questions) < count:
+        x, y = rng.randint(10, 99), rng.randint(10, 99)
+        text = f"{x} + {y} = ?"
+        questions.setdefault(text, Question("arith", text, str(x + y), "number", solution=f"{x} + {y} = {x + y}."))
+    return list(questions.values())
+
+
+def wrong_numbers(gold: str, rng: random.Random, k: int) -> list[str]:
+    """``k`` distinct wrong answers near ``gold`` (+-1, +2, +-10, x2; never negative for a positive gold)."""
     value = float(gold)
     candidates = [value + 1, value - 1, value + 2, value + 10, value - 10, value * 2]
-    allowed = [c for c in candidates if c != value and (c >= 0 or value < 0)]
-    return normalize_number(str(rng.choice(allowed)))
+    allowed = list(dict.fromkeys(normalize_number(str(c)) for c in candidates if c != value and (c >= 0 or value < 0)))
+    return rng.sample(allowed, k)
+
+
+def wrong_number(gold: str, rng: random.Random) -> str:
+    return wrong_numbers(gold, rng, 1)[0]
 
 
 def responses(q: Question, rng: random.Random) -> tuple[str, str]:
     """(correct, incorrect) responses to ``q``."""
-    if q.family == "gsm8k":
+    if q.answer_type == "number":
         wrong = wrong_number(q.gold, rng)
         return f"{q.solution}\nThe answer is {q.gold}.", f"{q.solution}\nThe answer is {wrong}."
     other = rng.choice([letter for letter in LETTERS if letter != q.gold])

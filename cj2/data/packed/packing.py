@@ -9,7 +9,8 @@ Layout of ``out_dir``: ``shard-00000.safetensors`` ... and ``index.json`` (writt
 presence marks a complete build). Each shard holds ``tokens`` / ``loss_mask`` ``[rows, seq]``
 and one entry per sample: ``sample_row``, ``sample_start``, ``sample_length``,
 ``sample_verdict`` (index of the verdict token inside the sample, -1 if none),
-``sample_label`` (y*), ``sample_opposite`` (y-), ``sample_loss_tokens``, ``sample_weight``.
+``sample_label`` (y*), ``sample_opposite`` (y-), ``sample_loss_tokens``, ``sample_weight`` and
+``sample_index`` (the sample's position in the input: what an evaluation maps a verdict back to).
 """
 
 from __future__ import annotations
@@ -53,24 +54,24 @@ def pack_lengths(lengths: Sequence[int], seq_length: int) -> list[list[int]]:
     return rows
 
 
-def _write_shard(path: Path, rows: list[list[TokenizedSample]], seq_length: int, pad_id: int) -> None:
+def _write_shard(path: Path, rows: list[list[tuple[int, TokenizedSample]]], seq_length: int, pad_id: int) -> None:
     from safetensors.numpy import save_file
 
     tokens = np.full((len(rows), seq_length), pad_id, dtype=np.int32)
     loss_mask = np.zeros((len(rows), seq_length), dtype=np.uint8)
     table: dict[str, list] = {
-        k: [] for k in ("row", "start", "length", "verdict", "label", "opposite", "loss_tokens", "weight")
+        k: [] for k in ("row", "start", "length", "verdict", "label", "opposite", "loss_tokens", "weight", "index")
     }
     for r, row in enumerate(rows):
         start = 0
-        for s in row:
+        for index, s in row:
             n = len(s.input_ids)
             tokens[r, start : start + n] = s.input_ids
             loss_mask[r, start : start + n] = s.loss_mask
             for key, value in zip(
                 table,
-                (r, start, n, s.verdict_index, s.label_id, s.opposite_id, np.count_nonzero(s.loss_mask), s.weight),
-                strict=False,
+                (r, start, n, s.verdict_index, s.label_id, s.opposite_id, np.count_nonzero(s.loss_mask), s.weight, index),
+                strict=True,
             ):
                 table[key].append(value)
             start += n
@@ -111,7 +112,7 @@ def write_tokenized(
     for first in range(0, len(rows), rows_per_shard):
         name = f"shard-{first // rows_per_shard:05d}.safetensors"
         chunk = rows[first : first + rows_per_shard]
-        _write_shard(out_dir / name, [[samples[i] for i in row] for row in chunk], seq_length, pad_id)
+        _write_shard(out_dir / name, [[(i, samples[i]) for i in row] for row in chunk], seq_length, pad_id)
         shards.append({"file": name, "rows": len(chunk)})
     real_tokens = sum(lengths)
     stats = {

@@ -19,13 +19,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-SAMPLE_FIELDS = ("row", "start", "length", "verdict", "label", "opposite", "loss_tokens", "weight")
+SAMPLE_FIELDS = ("row", "start", "length", "verdict", "label", "opposite", "loss_tokens", "weight", "index")
 
 
 class PackedDataset:
-    """Random access to the rows written by :func:`cj2.data.packed.packing.write_tokenized`."""
+    """Random access to the rows written by :func:`cj2.data.packed.packing.write_tokenized`.
 
-    def __init__(self, data_dir):
+    ``hidden_dir``: a frozen bottom's hidden states for these rows (cj2.models.frozen_bottom), one
+    ``[seq_length, hidden]`` tensor per row, handed to the model instead of the token embeddings.
+    """
+
+    def __init__(self, data_dir, hidden_dir=None):
         from safetensors import safe_open
 
         self.dir = Path(data_dir)
@@ -42,13 +46,19 @@ class PackedDataset:
         tables = {f: [] for f in SAMPLE_FIELDS}
         row_offset = 0
         for shard, meta in zip(self._shards, self.index["shards"], strict=False):
+            names = set(shard.keys())
             for f in SAMPLE_FIELDS:
-                values = shard.get_tensor(f"sample_{f}")
+                if f"sample_{f}" in names:
+                    values = shard.get_tensor(f"sample_{f}")
+                else:  # "index": not kept by builds written before it existed
+                    values = np.full(len(tables["row"][-1]), -1, dtype=np.int32)
                 tables[f].append(values + row_offset if f == "row" else values)
             row_offset += meta["rows"]
         self.samples: dict[str, np.ndarray] = {f: np.concatenate(v) if v else np.zeros(0) for f, v in tables.items()}
         # Samples are stored row by row: row i owns samples [bounds[i], bounds[i + 1]).
         self._bounds = np.searchsorted(self.samples["row"], np.arange(len(self) + 1))
+        # framework="pt": the states may be bfloat16, which numpy cannot hold.
+        self._hidden = [safe_open(str(Path(hidden_dir) / s["file"]), framework="pt") for s in self.index["shards"]] if hidden_dir else None
 
     def __len__(self) -> int:
         return len(self._shard_of_row)
@@ -61,6 +71,15 @@ class PackedDataset:
         shard, r = self._shard_of_row[row]
         f = self._shards[shard]
         return f.get_slice("tokens")[r : r + 1][0], f.get_slice("loss_mask")[r : r + 1][0]
+
+    @property
+    def has_hidden(self) -> bool:
+        return self._hidden is not None
+
+    def row_hidden(self, row: int) -> torch.Tensor:
+        """The frozen bottom's output for this row, ``[seq_length, hidden]`` (float32)."""
+        shard, r = self._shard_of_row[row]
+        return self._hidden[shard].get_slice("hidden")[r : r + 1][0].float()
 
 
 @dataclass
@@ -134,6 +153,8 @@ def collate(dataset: PackedDataset, rows: Sequence[int], average: str) -> dict[s
             positions[i, end:] = np.arange(s - end)
             bounds.append(offset + s)
     cu_seqlens = np.asarray(bounds, dtype=np.int32)
+    # The frozen bottom's output replaces the embedding: [b * s, 1, hidden], megatron's [s, b, h].
+    hidden = {"hidden": torch.cat([dataset.row_hidden(r) for r in rows]).unsqueeze(1)} if dataset.has_hidden else {}
     labels = np.concatenate([tokens[:, 1:], np.full((b, 1), dataset.pad_id)], axis=1)
     # Position t predicts token t + 1: shift the weights one left. A sample's first token is
     # always prompt (weight 0), so no position predicts across a sample boundary, and a row's
@@ -158,6 +179,7 @@ def collate(dataset: PackedDataset, rows: Sequence[int], average: str) -> dict[s
         "verdict_label": torch.tensor(verdicts["label"], dtype=torch.long),
         "verdict_opposite": torch.tensor(verdicts["opposite"], dtype=torch.long),
         "verdict_weight": torch.tensor(verdicts["weight"], dtype=torch.float32),
+        **hidden,
     }
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from cj2.data.templates.base import KINDS, JudgeTemplate, TemplateError
-from cj2.data.templates.cj2_prompts import CJ2_COT, CJ2_CRITIQUE, COT_KEYS
+from cj2.data.templates.cj2_prompts import CJ2_COT, CJ2_COT_COMPACT, CJ2_CRITIQUE, COT_KEYS
 from cj2.data.templates.community import TEMPLATES as _COMMUNITY
 
-TEMPLATES: dict[str, JudgeTemplate] = {t.name: t for t in (CJ2_COT, CJ2_CRITIQUE, *_COMMUNITY)}
+TEMPLATES: dict[str, JudgeTemplate] = {t.name: t for t in (CJ2_COT, CJ2_COT_COMPACT, CJ2_CRITIQUE, *_COMMUNITY)}
 
 # The default template of each judge-example kind.
 DEFAULTS = {"pairwise": "cj2_cot", "single": "mtbench_single", "correctness": "knowledge_correctness", "critique": "cj2_critique"}

@@ -46,6 +46,16 @@ COT_KEYS = ("User's Demand", "Strengths of Model A", "Weaknesses of Model A", "S
 
 CJ2_COT = JudgeTemplate(name="cj2_cot", kind="pairwise", verdict_format="cj2_cot", user=_COT_INSTRUCTIONS + _DIALOGUE)
 
+# The CoT prompt cut to one line, for small students on small budgets (the CPU miniature,
+# docs/mini_ablation.md): the same dialogue layout and the same seven keys in the answer.
+CJ2_COT_COMPACT = JudgeTemplate(
+    name="cj2_cot_compact",
+    kind="pairwise",
+    verdict_format="cj2_cot",
+    system="You are a judge.",
+    user="Which response is right? Answer in the seven-key JSON." + _DIALOGUE,
+)
+
 CJ2_CRITIQUE = JudgeTemplate(
     name="cj2_critique",
     kind="critique",

@@ -98,17 +98,19 @@ def _shown(answer: str | None, gold: Gold) -> str:
 def write_judgment(question: str, answers: tuple[str | None, str | None], gold: Gold, winner: str) -> str:
     """A complete CJ2 CoT judgment (seven keys, in order) for answers A and B, choosing ``winner``.
 
-    Short on purpose: every value states what the check found and nothing else, so a small
-    student spends its few training tokens (and its evaluation its few generated ones) on the
-    judgment, not on filler.
+    Position-neutral up to the verdict: the analysis states what each response answers and what
+    the right answer is, in words that are the same whichever side is right, so which of "Model A"
+    and "Model B" holds it is decided at the Choice token and nowhere before (a judgment that
+    says "A is wrong" early leaves the verdict token nothing to decide: every loss on it then
+    trains the same thing). Short on purpose: a small student spends its few training tokens (and
+    its evaluation its few generated ones) on the judgment, not on filler.
     """
     kind = "number" if gold.answer_type == "number" else "option"
-    values = {"User's Demand": f"The correct final {kind}."}
+    values = {"User's Demand": f"The right final {kind}."}
     for side, answer in zip("AB", answers, strict=True):
-        right = side == winner
-        values[f"Strengths of Model {side}"] = f"Final {kind} {_shown(answer, gold)} is correct." if right else f"States a final {kind}, {_shown(answer, gold)}."
-        values[f"Weaknesses of Model {side}"] = "None." if right else f"{_shown(answer, gold)} is wrong; the answer is {_shown(gold.answer, gold)}."
-    values["Reasoning"] = f"Only Model {winner} is correct."
+        values[f"Strengths of Model {side}"] = f"States {_shown(answer, gold)}."
+        values[f"Weaknesses of Model {side}"] = "Unverified."
+    values["Reasoning"] = f"The work ends at {gold.answer}." if kind == "number" else f"The right option is {_shown(gold.answer, gold)}."
     values["Choice"] = f"Model {winner}"
     # The prompt's own layout: one key per line, the object opening on the first key's line.
     return json.dumps({key: values[key] for key in COT_KEYS}, ensure_ascii=False, indent=0).replace("{\n", "{", 1)
