@@ -401,6 +401,7 @@ class MiniatureConfig:
     workers: int = 1  # runs trained at once (processes; several share one GPU)
     threads_per_worker: int = 0  # 0: torch's default
     generation_items: int = 0  # held-out pairs also judged by greedy generation (the exported judge), 0: none
+    generation_max_tokens: int = 160  # a rule-teacher judgment is ~100 SmolLM2 tokens: room to finish, not to ramble
     output_dir: str = "outputs/mini_table4"
 
 

@@ -96,7 +96,45 @@ def run_judge(cfg_container: dict, loss: str, seed: int | None) -> dict:
     write_records(records_path(out, judge_name(loss, seed)), to_records(logits, read_pairs(heldout / "pairs.jsonl")))
     shutil.rmtree(Path(run.run_dir) / "checkpoints", ignore_errors=True)  # GBs a run; the records are the result
     del model
-    return {"judge": judge_name(loss, seed), "train_s": round(trained_s, 1), "score_s": round(time.perf_counter() - started - trained_s, 1), "pid": os.getpid()}
+    timing = {"judge": judge_name(loss, seed), "train_s": round(trained_s, 1), "score_s": round(time.perf_counter() - started - trained_s, 1), "pid": os.getpid()}
+    if cfg.mini.generation_items and loss != BASE:
+        started = time.perf_counter()
+        generation_accuracy(cfg, Path(run.run_dir) / "hf", judge_name(loss, seed))
+        timing["generation_s"] = round(time.perf_counter() - started, 1)
+    return timing
+
+
+def generation_path(out: Path, judge: str) -> Path:
+    return out / "records" / f"{judge}.generation.json"
+
+
+def generation_accuracy(cfg, model_dir, judge: str, batch: int = 64) -> dict:
+    """Greedy judgments of the first ``mini.generation_items`` held-out pairs by the exported judge:
+    the verdict it writes after its own analysis (an unparsed verdict is wrong). Beside the verdict
+    metric, which reads the verdict token after the reference analysis."""
+    from cj2.data.templates import get_template
+    from cj2.judge.hf_backend import HFBackend
+    from cj2.judge.jobs import Job
+    from cj2.utils.atomic import atomic_write_text
+    from cj2.verdicts import parse
+
+    out = Path(cfg.mini.output_dir)
+    pairs = read_pairs(out / "heldout" / "pairs.jsonl")[: cfg.mini.generation_items]
+    template = get_template(cfg.mini.template)
+    backend = HFBackend(str(model_dir), max_tokens=cfg.mini.generation_max_tokens)
+    try:
+        texts = []
+        for first in range(0, len(pairs), batch):
+            jobs = [Job(template.messages(p.example()), template.verdict_format, labels=("A", "B")) for p in pairs[first : first + batch]]
+            texts += [j.text or "" for j in backend.judge_batch(jobs)]
+    finally:
+        backend.close()
+    verdicts = [parse(template.verdict_format, t) for t in texts]
+    result = {"items": len(pairs), "parsed": sum(v.ok for v in verdicts),
+              "correct": sum(v.ok and v.label == p.gold for v, p in zip(verdicts, pairs, strict=True))}
+    result["accuracy"] = 100.0 * result["correct"] / max(result["items"], 1)
+    atomic_write_text(generation_path(out, judge), json.dumps(result, indent=2))
+    return result
 
 
 class _Quiet:
