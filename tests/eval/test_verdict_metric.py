@@ -111,3 +111,13 @@ def test_jsonl_round_trip_and_errors_naming_file_line_and_field(tmp_path):
     path.write_text("\n".join([lines[0], lines[0]]) + "\n")
     with pytest.raises(ValueError, match="p1.*twice"):
         read_verdict_logits(path)
+
+
+def test_a_record_from_what_a_forward_pass_gives():
+    """Gold B in the shown order: y* (id 33) is B's token, y- (id 32) A's. z_B = 3, z_A = 1; the argmax
+    id names the label it belongs to, or None for any other token. Mutant: z of gold stored under A
+    whatever the gold -> z == {"A": 3, "B": 1}, the record's choice flips."""
+    r = VerdictLogits.from_logits("p", "B", True, 3.0, 1.0, 4.0, 32, 33, 32, group="g", question="q", subset="s")
+    assert (r.z, r.top, r.choice, r.right, r.margin) == ({"A": 1.0, "B": 3.0}, "A", "B", True, 2.0)
+    assert (r.group, r.question, r.subset, r.unit) == ("g", "q", "s", "q")
+    assert VerdictLogits.from_logits("p", "A", False, 3.0, 1.0, 4.0, 7, 33, 32).top is None

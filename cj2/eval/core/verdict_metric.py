@@ -64,6 +64,17 @@ class VerdictLogits:
     question: str | None = None  # the question the pair comes from (the resampling unit)
     subset: str | None = None  # a breakdown of the set (source family, scenario); None: none
 
+    @classmethod
+    def from_logits(cls, item: str, gold: str, swapped: bool, z_gold: float, z_other: float, logsumexp: float, argmax: int, gold_id: int, other_id: int,
+                    **optional: str | None) -> VerdictLogits:
+        """A record from what a forward pass gives at the verdict position: the gold label's token
+        logit (y*), the other label's (y-), the log-sum-exp over the vocabulary and the argmax token
+        id; ``optional``: group, question, subset."""
+        other = other_label(gold)
+        top = gold if argmax == gold_id else other if argmax == other_id else None
+        return cls(item, gold, swapped, {"A": float(z_gold if gold == "A" else z_other), "B": float(z_other if gold == "A" else z_gold)},
+                   float(logsumexp), top, **optional)
+
     def __post_init__(self):
         problem = _problem(asdict(self))
         if problem:

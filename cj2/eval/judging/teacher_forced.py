@@ -29,7 +29,7 @@ from cj2.eval.core.files import EvalInputError
 from cj2.eval.core.intervals import LEVEL, RESAMPLES
 from cj2.eval.core.pairwise_metric import TIE, unswap
 from cj2.eval.core.result import EvalResult
-from cj2.eval.core.verdict_metric import RATES, VerdictLogits, other_label, verdict_intervals, verdict_metrics
+from cj2.eval.core.verdict_metric import RATES, VerdictLogits, verdict_intervals, verdict_metrics
 from cj2.eval.judging.official_parsers import OPENCOMPASS_CHOICE
 from cj2.eval.judging.pairwise import PairItem, orders, prompt_renderer, shown_messages, verdict_format_of
 
@@ -159,12 +159,9 @@ def score_items(items: Sequence[PairItem], eval_cfg, model, tokenizer) -> Scored
     bar, task = progress_bar("verdict logits", len(located), enabled=eval_cfg.progress)
     with bar:
         logits = label_logits(model, [t for _, t in located], eval_cfg.verdict_batch, pad_id, lambda n: bar.advance(task, n))
-    records = []
-    for ((item, swapped), tokenized), (z_gold, z_other, lse, top) in zip(located, logits, strict=True):
-        gold = unswap(item.gold) if swapped else item.gold
-        top_label = gold if top == tokenized.label_id else other_label(gold) if top == tokenized.opposite_id else None
-        records.append(VerdictLogits(item=item.id, gold=gold, swapped=swapped, z=dict(sorted({gold: z_gold, other_label(gold): z_other}.items())), logsumexp=lse, top=top_label,
-                                     group=item.bon_group or None, question=item.question_id or None, subset=item.group or None))
+    records = [VerdictLogits.from_logits(item.id, unswap(item.gold) if swapped else item.gold, swapped, *numbers, tokenized.label_id, tokenized.opposite_id,
+                                         group=item.bon_group or None, question=item.question_id or None, subset=item.group or None)
+               for ((item, swapped), tokenized), numbers in zip(located, logits, strict=True)]
     print(f"verdict logits: {len(records)} sequence(s) scored, {len(unlocated)} without a located verdict, {ties} tie item(s) skipped", flush=True)
     return ScoredSet(records, unlocated, ties, "the items' own" if any(item.reference for item in items) else "the verdict-only answer")
 
