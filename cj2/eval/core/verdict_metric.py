@@ -46,6 +46,9 @@ from cj2.eval.core.intervals import (
 LABELS = ("A", "B")
 RATES = ("accuracy", "top1", "a_rate")
 MEANS = ("margin", "nll", "brier")
+# Every metric with an interval, in the order tables show them, and the decimals they are printed with.
+SHOWN = ("accuracy", "top1", "margin", "nll", "brier", "a_rate", "swap_consistency", "bon_accuracy")
+DIGITS = {"margin": 2, "nll": 3, "brier": 4}
 
 
 def other_label(label: str) -> str:

@@ -29,7 +29,7 @@ from cj2.eval.core.files import EvalInputError
 from cj2.eval.core.intervals import LEVEL, RESAMPLES
 from cj2.eval.core.pairwise_metric import TIE, unswap
 from cj2.eval.core.result import EvalResult
-from cj2.eval.core.verdict_metric import RATES, VerdictLogits, verdict_intervals, verdict_metrics
+from cj2.eval.core.verdict_metric import DIGITS, SHOWN, VerdictLogits, verdict_intervals, verdict_metrics
 from cj2.eval.judging.official_parsers import OPENCOMPASS_CHOICE
 from cj2.eval.judging.pairwise import PairItem, orders, prompt_renderer, shown_messages, verdict_format_of
 
@@ -166,9 +166,6 @@ def score_items(items: Sequence[PairItem], eval_cfg, model, tokenizer) -> Scored
     return ScoredSet(records, unlocated, ties, "the items' own" if any(item.reference for item in items) else "the verdict-only answer")
 
 
-SHOWN = (*RATES, "margin", "nll", "brier", "swap_consistency", "bon_accuracy")
-
-
 def metric_rows(records: Sequence[VerdictLogits], resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL) -> tuple[list[dict], dict]:
     """Table rows (per subset, then ``all``) with each metric and its interval, and the intervals as JSON."""
     subsets = sorted({r.subset for r in records if r.subset is not None})
@@ -177,8 +174,7 @@ def metric_rows(records: Sequence[VerdictLogits], resamples: int = RESAMPLES, se
     for name, part in parts:
         found = verdict_intervals(part, resamples, seed, level)
         intervals[name] = {metric: interval.as_dict() for metric, interval in found.items()}
-        digits = {"margin": 2, "nll": 3, "brier": 4}
-        rows.append({"subset": name, "records": len(part), **{m: found[m].text(digits.get(m, 1)) if m in found else "-" for m in SHOWN}})
+        rows.append({"subset": name, "records": len(part), **{m: found[m].text(DIGITS.get(m, 1)) if m in found else "-" for m in SHOWN}})
     return rows, intervals
 
 

@@ -29,12 +29,18 @@ from pathlib import Path
 
 from cj2.config.validate import LOSSES  # Table 4's order
 from cj2.eval.core.intervals import LEVEL, RESAMPLES, Interval, across_seeds
-from cj2.eval.core.verdict_metric import VerdictLogits, paired_differences, verdict_intervals, verdict_metrics
+from cj2.eval.core.verdict_metric import (
+    DIGITS,
+    SHOWN,
+    VerdictLogits,
+    paired_differences,
+    verdict_intervals,
+    verdict_metrics,
+)
 
 BASELINE = "none"
 RULE_TEACHER = "rule-teacher"
 DIFFERENCES = ("accuracy", "margin", "nll", "bon_accuracy")
-DIGITS = {"margin": 2, "nll": 3, "brier": 4}
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ def _markdown(c: LossComparison) -> list[str]:
     lines += ["### Judges", "", "| judge | verdicts | accuracy | top1 | margin | nll | brier | A-rate | swap consistency | BoN accuracy |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, j in c.judges.items():
-        cells = [_cell(j, m) for m in ("accuracy", "top1", "margin", "nll", "brier", "a_rate", "swap_consistency", "bon_accuracy")]
+        cells = [_cell(j, m) for m in SHOWN]
         lines.append(f"| {name} | {j['metrics']['records']} | " + " | ".join(cells) + " |")
     if c.per_seed:
         lines += ["", "### Each loss minus `none`, paired within seed", "",
