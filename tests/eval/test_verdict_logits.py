@@ -107,7 +107,7 @@ def test_batched_logits_equal_a_plain_forward_of_each_sequence(smollm2):
         assert record.top == {ref["label_id"]: record.gold, ref["opposite_id"]: other}.get(ref["argmax"])
 
 
-def test_bf16_weights_still_give_fp32_logits(smollm2_dir):  # noqa: F811
+def test_bf16_weights_still_give_fp32_logits(smollm2, smollm2_dir):  # noqa: F811
     """As on a GPU: the model in bf16, its output layer in fp32. The label logits are not rounded to
     bf16 (at |z| ~ 10-20 its grid is 0.06-0.125 apart: close calls would tie) and stay within 0.5 of
     the fp32 model's. Mutant: ``with_fp32_head`` not applied -> every z lies on the bf16 grid."""
@@ -115,13 +115,12 @@ def test_bf16_weights_still_give_fp32_logits(smollm2_dir):  # noqa: F811
 
     from cj2.eval.judging.teacher_forced import load_model
 
-    cfg = eval_cfg("eval.engine=hf", f"eval.model={smollm2_dir}")
-    model, tokenizer = load_model(cfg, dtype="bfloat16")
+    model, tokenizer = load_model(eval_cfg("eval.engine=hf", f"eval.model={smollm2_dir}"), dtype="bfloat16")
     assert next(model.parameters()).dtype == torch.bfloat16
     half = score_items(ITEMS[:2], eval_cfg(), model, tokenizer).records
     z = torch.tensor([[r.z["A"], r.z["B"]] for r in half])
     assert (z.bfloat16().float() != z).float().mean() > 0.5
-    full = score_items(ITEMS[:2], eval_cfg(), *load_model(cfg)).records
+    full = score_items(ITEMS[:2], eval_cfg(), *smollm2).records
     assert torch.allclose(z, torch.tensor([[r.z["A"], r.z["B"]] for r in full]), atol=0.5)
 
 
