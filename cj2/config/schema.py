@@ -335,6 +335,11 @@ class EvalConfig:
     policy_model: str | None = None
     policy_base_url: str | None = None
     swap: bool = False  # judge both orders and report consistency
+    # generation: the judge writes its judgment, the verdict is parsed (the benchmark's published protocol);
+    # verdict_logits: a reference judgment is teacher-forced and the logits at its verdict token are
+    # scored (pairwise sets, an HF model; cj2.eval.judging.teacher_forced, docs/evaluation.md).
+    scoring: str = "generation"
+    verdict_batch: int = 16  # verdict_logits: sequences per forward pass
     max_tokens: int = 2048
     limit: int | None = None
     # JudgerBenchV2: a JSON {scenario: {model: wins}} replacing the published ground-truth table.

@@ -16,10 +16,14 @@ from cj2.eval.registry import get as get_benchmark
 from cj2.eval.registry import label
 
 
-def run_label(eval_cfg) -> str:
-    """The benchmark's name, with the style requirement when one is appended (its own store, predictions and scores)."""
+def run_label(eval_cfg, scoring: bool = True) -> str:
+    """The benchmark's name, with the style requirement when one is appended (its own store, predictions and scores),
+    and (``scoring``) ``+verdict_logits`` under teacher-forced scoring, so that both scorings of a set can sit in one run dir."""
+    from cj2.eval.judging.teacher_forced import VERDICT_LOGITS
+
     name = label(eval_cfg.name)
-    return f"{name}+{eval_cfg.style_suffix}" if eval_cfg.style_suffix else name
+    name = f"{name}+{eval_cfg.style_suffix}" if eval_cfg.style_suffix else name
+    return f"{name}+{VERDICT_LOGITS}" if scoring and eval_cfg.scoring == VERDICT_LOGITS else name
 
 
 def run_judge_on_benchmark(cfg, bench, judge=None) -> str:
@@ -46,8 +50,13 @@ def run_judge_on_benchmark(cfg, bench, judge=None) -> str:
 
 def evaluate(cfg, parse=None, judge=None) -> EvalResult:
     from cj2.eval.judging.official_parsers import parser_for
+    from cj2.eval.judging.teacher_forced import SCORINGS, VERDICT_LOGITS
 
     bench = get_benchmark(cfg.eval.name, cfg.eval)
+    if cfg.eval.scoring not in SCORINGS:
+        raise EvalInputError("eval.scoring", f"expected one of {', '.join(SCORINGS)}, got {cfg.eval.scoring!r}")
+    if cfg.eval.scoring == VERDICT_LOGITS:
+        return evaluate_verdict_logits(cfg, bench)
     configured_parse = parser_for(cfg.eval.parser)  # checked before a long judging run, not after
     if not cfg.eval.predictions and not cfg.eval.model:
         raise EvalInputError("eval.predictions", "nothing to score: set eval.predictions=FILE (saved outputs) or eval.model=... (a judge to run)")
@@ -56,6 +65,40 @@ def evaluate(cfg, parse=None, judge=None) -> EvalResult:
     predictions = cfg.eval.predictions or run_judge_on_benchmark(cfg, bench, judge)
     result = bench.score(cfg.eval, predictions, parse or configured_parse)
     return with_protocol(result, bench, cfg.eval)
+
+
+def evaluate_verdict_logits(cfg, bench) -> EvalResult:
+    """Teacher-forced scoring (cj2.eval.judging.teacher_forced) of a pairwise set with ``eval.model``, or
+    re-scoring of saved records (``eval.predictions`` = a ``verdict_logits_<set>.jsonl``); the records
+    are written to ``{run_dir}/verdict_logits_<set>.jsonl``."""
+    from cj2.eval.core.verdict_metric import read_verdict_logits, write_verdict_logits
+    from cj2.eval.judging.pairwise import PairwiseBenchmark
+    from cj2.eval.judging.teacher_forced import (
+        VERDICT_LOGITS,
+        ScoredSet,
+        forced_format,
+        load_model,
+        score_items,
+        verdict_result,
+    )
+
+    if not isinstance(bench, PairwiseBenchmark):
+        raise EvalInputError("eval.scoring", f"{bench.name} is not a set of A/B pairs: teacher-forced verdict scoring needs one (pairwise sets, rmb, judgebench, rewardbench ...)")
+    verdict_format = forced_format(cfg.eval)
+    if cfg.eval.predictions:
+        records_path = cfg.eval.predictions
+        scored = ScoredSet(read_verdict_logits(records_path), [], 0, f"as saved in {records_path}")
+    elif cfg.eval.model:
+        model, tokenizer = load_model(cfg.eval)
+        scored = score_items(bench.load_items(cfg.eval), cfg.eval, model, tokenizer)
+        records_path = str(Path(cfg.run_dir) / f"verdict_logits_{run_label(cfg.eval, scoring=False)}.jsonl")
+        write_verdict_logits(records_path, scored.records)
+    else:
+        raise EvalInputError("eval.model", "nothing to score: set eval.model=... (an HF judge) or eval.predictions=verdict_logits_<set>.jsonl (saved records)")
+    result = verdict_result(label(cfg.eval.name), scored, records_path)
+    result.protocol = {"prompt": cfg.eval.template, "verdict_format": verdict_format, "parser": "teacher-forced", "unparsed": result.unparsed, "scoring": VERDICT_LOGITS}
+    result.metrics = {"protocol": result.protocol, **result.metrics}
+    return result
 
 
 def with_protocol(result: EvalResult, bench, eval_cfg) -> EvalResult:

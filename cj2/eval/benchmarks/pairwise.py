@@ -1,7 +1,10 @@
 """Pairwise sets with human labels (PandaLM, LLMBar, ...) through a field mapping in the config.
 
 ``eval.fields`` maps the record fields to source columns: ``question``, ``response_a``,
-``response_b``, ``label`` (and optionally ``id``, ``group``). A comma-separated ``question``
+``response_b``, ``label`` (and optionally ``id``, ``group``: a breakdown such as the scenario;
+``bon_group``: the best-of-N group of the pair, 1 better vs k worse responses of one question;
+``question_id``: the question several pairs share; ``reference`` / ``reference_swapped``: a reference
+judgment per order for teacher-forced scoring). A comma-separated ``question``
 joins several columns with a blank line (PandaLM: ``instruction,input``; empty parts are left
 out). A comma-separated ``label`` takes the majority of several annotators after mapping each
 with ``eval.label_map``; no strict majority is a tie. Tie-labelled items are not scored.
@@ -17,6 +20,8 @@ from cj2.eval.judging.pairwise import PairItem, PairwiseBenchmark, evaluate_pair
 from cj2.eval.judging.verdict_source import ParseFn
 
 REQUIRED = ("question", "response_a", "response_b", "label")
+# Optional columns read as text into the PairItem field of the same name ("" when not mapped).
+OPTIONAL_TEXT = ("group", "bon_group", "question_id", "reference", "reference_swapped")
 
 
 def _column(record, column: str, path, row):
@@ -64,6 +69,9 @@ def load_items(eval_cfg) -> list[PairItem]:
     absent = [f for f in REQUIRED if f not in fields]
     if absent:
         raise EvalInputError("eval.fields", f"no source column for {', '.join(absent)} (e.g. eval.fields.question=instruction)")
+    unknown = sorted(set(fields) - {*REQUIRED, "id", *OPTIONAL_TEXT})
+    if unknown:
+        raise EvalInputError("eval.fields", f"unknown record field(s) {', '.join(unknown)}; known: {', '.join((*REQUIRED, 'id', *OPTIONAL_TEXT))}")
     # Keys as text: Hydra gives integer keys for label_map={0: A}, the data's labels are matched as text.
     label_map = {str(k): v for k, v in dict(eval_cfg.label_map).items()}
     items = []
@@ -75,10 +83,26 @@ def load_items(eval_cfg) -> list[PairItem]:
                 response_a=_text(record, fields["response_a"], path, row),
                 response_b=_text(record, fields["response_b"], path, row),
                 gold=_label(record, fields["label"], label_map, path, row),
-                group=str(record.get(fields["group"], "")) if "group" in fields else "",
+                **_optional_texts(record, fields, path, row),
             )
         )
     return items
+
+
+def _optional_texts(record, fields: dict, path, row) -> dict[str, str]:
+    """The optional columns: a group, best-of-N group or question id may be absent or null on a row
+    (the pair is in none); a reference judgment, once mapped, is required on every row."""
+    out = {}
+    for name in OPTIONAL_TEXT:
+        if name not in fields:
+            continue
+        if name in ("reference", "reference_swapped"):
+            out[name] = _text(record, fields[name], path, row)
+            if not out[name].strip():
+                raise EvalInputError(path, "empty reference judgment (every item of a set with references needs one)", row=row, field=fields[name])
+        elif isinstance(record, dict) and record.get(fields[name]) is not None:
+            out[name] = _text(record, fields[name], path, row)
+    return out
 
 
 TIES = ("skip", "score")

@@ -9,7 +9,7 @@ items by ``index`` (the item's position in the loaded list).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cj2.eval.core.benchmark import Benchmark
 from cj2.eval.core.files import EvalInputError
@@ -30,8 +30,13 @@ class PairItem:
     response_a: str
     response_b: str
     gold: str  # "A" | "B" | "tie"
-    group: str = ""
-    extra: dict[str, str] = field(default_factory=dict)  # benchmark-specific keys (bon group, goal ...)
+    group: str = ""  # subset / scenario / source family, for breakdowns
+    bon_group: str = ""  # best-of-N group: the pairs of one question, 1 better vs k worse responses
+    question_id: str = ""  # the question the pair comes from when several pairs share one ("": its own)
+    # A reference judgment whose verdict is the gold label, per order (teacher-forced scoring,
+    # cj2.eval.judging.teacher_forced); "": the verdict format's verdict-only answer.
+    reference: str = ""
+    reference_swapped: str = ""
 
 
 def verdict_format_of(eval_cfg) -> str:
@@ -57,16 +62,21 @@ def prompt_renderer(eval_cfg):
     return lambda question, responses: render(template, question, responses)
 
 
+def orders(eval_cfg) -> tuple[bool, ...]:
+    """The presentation orders judged: the original one, and the swapped one with ``eval.swap``."""
+    return (False, True) if eval_cfg.swap else (False,)
+
+
+def shown_messages(item: PairItem, swapped: bool, messages, eval_cfg) -> list[dict]:
+    """The prompt of one item in one order (``messages``: :func:`prompt_renderer`'s function)."""
+    responses = [item.response_b, item.response_a] if swapped else [item.response_a, item.response_b]
+    return messages(styled_question(item.question, eval_cfg.style_suffix), responses)
+
+
 def pair_requests(items: Sequence[PairItem], eval_cfg) -> list[dict]:
     messages = prompt_renderer(eval_cfg)
-    orders = (False, True) if eval_cfg.swap else (False,)
-    out = []
-    for index, item in enumerate(items):
-        question = styled_question(item.question, eval_cfg.style_suffix)
-        for swapped in orders:
-            responses = [item.response_b, item.response_a] if swapped else [item.response_a, item.response_b]
-            out.append({"key": {"index": index, "swapped": swapped}, "messages": messages(question, responses)})
-    return out
+    return [{"key": {"index": index, "swapped": swapped}, "messages": shown_messages(item, swapped, messages, eval_cfg)}
+            for index, item in enumerate(items) for swapped in orders(eval_cfg)]
 
 
 def judge_items(items: Sequence[PairItem], predictions: Mapping[tuple, Prediction], parse: ParseFn, verdict_format: str, swap: bool) -> tuple[list[PairJudgment], int]:

@@ -23,6 +23,10 @@ def markdown_table(rows: Sequence[dict[str, object]]) -> str:
 
 
 def headline_line(result: EvalResult) -> str:
+    if result.protocol.get("scoring") == "verdict_logits":
+        p = result.protocol
+        return (f"{result.benchmark}: {result.headline_name} {result.headline:.2f} over {result.total} teacher-forced sequence(s); "
+                f"verdict not located {result.unparsed}; prompt {p['prompt']} ({p['verdict_format']})")
     line = f"{result.benchmark}: {result.headline_name} {result.headline:.2f} over {result.total} judged item(s); unparsed {result.unparsed}"
     if result.missing:
         line += f" (of which {result.missing} had no prediction)"

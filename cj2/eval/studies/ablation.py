@@ -108,20 +108,36 @@ def run(base_overrides: Sequence[str], sweep: Path, out: Path, sets: dict[str, i
                 engine.close()
 
 
+def verdict_counts(metrics: dict) -> tuple[int, int, int]:
+    """(correct, parsed, judged) over every verdict of one eval output, an unparsed or missing one among the judged.
+
+    From the counts, never from a benchmark's ``accuracy`` field: that one means different things
+    (JudgerBenchV2's is the published accuracy over PARSED verdicts, averaged over scenarios).
+    Pairwise outputs carry ``overall`` counts; JudgerBenchV2 outputs per-scenario ones.
+    """
+    overall = metrics.get("overall", {})
+    if {"correct", "parsed", "judged"} <= overall.keys():
+        return overall["correct"], overall["parsed"], overall["judged"]
+    scenarios = metrics.get("scenarios", {})
+    if scenarios and all({"correct", "parsed", "total"} <= s.keys() for s in scenarios.values()):
+        return tuple(sum(s[k] for s in scenarios.values()) for k in ("correct", "parsed", "total"))
+    raise ValueError(f"{metrics.get('benchmark')!r} output has no verdict counts (correct, parsed, judged): the ablation table needs them")
+
+
 def headline(metrics: dict) -> dict:
     """The table's numbers of one eval output.
 
-    ``accuracy``: over every judgment, both orders when ``eval.swap`` is on, an unparsed verdict
-    counted wrong (so a judge that states no verdict scores 0, not "n/a"); ``accuracy_original``:
-    ``cj2.eval.reporting.compare``'s headline (original order only); ``swap consistency``: the share of
-    items given the same winner in both orders (an unparsed verdict is inconsistent).
+    ``accuracy``: correct over every judgment (both orders when ``eval.swap`` is on), an unparsed
+    or missing verdict counted wrong (so a judge that states no verdict scores 0, not "n/a");
+    ``accuracy_original``: ``cj2.eval.reporting.compare``'s headline accuracy, when the benchmark
+    has one; ``swap consistency``: the share of items given the same winner in both orders (an
+    unparsed verdict is inconsistent).
     """
     from cj2.eval.reporting.compare import headline_numbers
 
     numbers = headline_numbers(metrics)
-    overall = metrics.get("overall", {})
-    out = {"accuracy": overall.get("accuracy", numbers["accuracy"]), "accuracy_original": numbers["accuracy"],
-           "parsed": overall.get("parsed"), "judged": overall.get("judged")}
+    correct, parsed, judged = verdict_counts(metrics)
+    out = {"accuracy": 100.0 * correct / judged if judged else 0.0, "accuracy_original": numbers.get("accuracy"), "parsed": parsed, "judged": judged}
     if "swap consistency" in numbers:
         out["swap consistency"] = numbers["swap consistency"]
     position = metrics.get("position", {})

@@ -41,10 +41,10 @@ def _files(eval_cfg) -> list[Path]:
     raise EvalInputError("eval.data_file", "not set: point eval.data_file at an RMB file or eval.data_dir at RMB_dataset/")
 
 
-def _pair(item_id, question, better, worse, chosen_position, group, extra) -> PairItem:
+def _pair(item_id, question, better, worse, chosen_position, group, bon_group="") -> PairItem:
     if chosen_position == "A":
-        return PairItem(item_id, question, better, worse, "A", group, extra)
-    return PairItem(item_id, question, worse, better, "B", group, extra)
+        return PairItem(item_id, question, better, worse, "A", group, bon_group=bon_group)
+    return PairItem(item_id, question, worse, better, "B", group, bon_group=bon_group)
 
 
 def load_items(eval_cfg) -> list[PairItem]:
@@ -68,11 +68,11 @@ def load_items(eval_cfg) -> list[PairItem]:
                 losers = field_of(record, "loser_list", path, row, kind=list)
                 for k, loser in enumerate(losers):
                     worse = field_of(loser, "answer", path, row)
-                    items.append(_pair(f"bon/{uid}/{k}", question, best, worse, eval_cfg.chosen_position, goal, {"bon_uid": uid}))
+                    items.append(_pair(f"bon/{uid}/{k}", question, best, worse, eval_cfg.chosen_position, goal, bon_group=uid))
             else:
                 uid = str(field_of(record, "pair_uid", path, row))
                 better, worse = field_of(record, "chosen.answer", path, row), field_of(record, "reject.answer", path, row)
-                items.append(_pair(f"pair/{uid}", question, better, worse, eval_cfg.chosen_position, goal, {}))
+                items.append(_pair(f"pair/{uid}", question, better, worse, eval_cfg.chosen_position, goal))
     return items[: eval_cfg.limit]
 
 
@@ -82,7 +82,7 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     by_id = {item.id: item for item in items}
     original = [j for j in judgments if not j.swapped]
     rules = "opencompass" if eval_cfg.parser == "official" else "cj2"
-    scores = rmb_scores([(j, by_id[j.item].group, by_id[j.item].extra.get("bon_uid", "")) for j in original], rules)
+    scores = rmb_scores([(j, by_id[j.item].group, by_id[j.item].bon_group) for j in original], rules)
     fallback, fallback_notes = protocol_notes(eval_cfg, predictions_path)
     report = pairwise_report(judgments)
     rows = [{"part": name, "items": part["items"], "accuracy": part["accuracy"]} for name, part in scores["parts"].items()]
