@@ -400,6 +400,8 @@ def check_miniature(cfg, problems: list[Problem], check_files: bool) -> None:
     template = TEMPLATES.get(m.template)
     if template is None or template.verdict_format != "cj2_cot":
         problems.append(Problem("mini.template", f"{m.template!r} is not a CJ2 CoT template: the rule teacher writes and reads that layout", "set mini.template=cj2_cot or cj2_cot_compact"))
+    if m.generation_items and not cfg.train.export_hf:
+        problems.append(Problem("mini.generation_items", "generation accuracy loads each judge's hf/ export, and train.export_hf is off", "set train.export_hf=true, or mini.generation_items=0"))
     if m.control_questions and not m.control_dir:
         problems.append(Problem("mini.control_dir", "a negative control needs MMLU *_test.csv files", "set mini.control_dir=DIR, or mini.control_questions=0"))
     if not check_files:

@@ -16,6 +16,7 @@ Stages, each resumable (a rerun skips what is complete):
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -104,9 +105,16 @@ def judges_to_run(cfg) -> list[tuple[str, int | None]]:
     return [(runs.BASE, None)] + [(loss, seed) for seed in cfg.mini.seeds for loss in cfg.mini.losses]
 
 
+def _done(out: Path, cfg, loss: str, seed: int | None) -> bool:
+    judge = runs.judge_name(loss, seed)
+    scored = all(runs.records_path(out, judge, name).is_file() for name in runs.eval_sets(cfg))
+    generated = not cfg.mini.generation_items or loss == runs.BASE or runs.generation_path(out, judge).is_file()
+    return scored and generated
+
+
 def run_judges(cfg, out: Path, log: Callable[[str], None]) -> list[dict]:
-    """Stage 4: every judge whose records are missing, ``mini.workers`` processes at a time."""
-    todo = [(loss, seed) for loss, seed in judges_to_run(cfg) if not runs.records_path(out, runs.judge_name(loss, seed)).is_file()]
+    """Stage 4: every judge not yet scored, ``mini.workers`` processes at a time."""
+    todo = [(loss, seed) for loss, seed in judges_to_run(cfg) if not _done(out, cfg, loss, seed)]
     container = OmegaConf.to_container(cfg, resolve=True)
     log(f"{len(todo)} judge(s) to train and score ({len(judges_to_run(cfg)) - len(todo)} already done)")
     if cfg.mini.workers <= 1:
@@ -128,16 +136,15 @@ def run_judges(cfg, out: Path, log: Callable[[str], None]) -> list[dict]:
     return timings
 
 
-def rule_teacher_records(out: Path, cfg, name: str = "heldout") -> None:
-    """The rule teacher judged on the held-out pairs (both orders), as verdict records: a check that
-    the pairs, the prompt layout and the scoring agree (it must score 100)."""
-    from cj2.eval.core.verdict_metric import VerdictLogits, write_records
-
+def rule_teacher_records(out: Path, cfg, name: str) -> None:
+    """The rule teacher judged on a set's pairs (both orders), as verdict records: a check that the
+    pairs, the prompt layout and the scoring agree (on the held-out set it must score 100)."""
     from cj2.data.templates import get_template
+    from cj2.eval.core.verdict_metric import VerdictLogits, write_verdict_logits
     from cj2.sample.engines.rule_teacher import RuleTeacher
     from cj2.verdicts import parse
 
-    path = runs.records_path(out, RULE_TEACHER)
+    path = runs.records_path(out, RULE_TEACHER, name)
     if path.is_file():
         return
     teacher = RuleTeacher(str(out / "pairs" / "answer_key.jsonl"))
@@ -146,11 +153,11 @@ def rule_teacher_records(out: Path, cfg, name: str = "heldout") -> None:
     for pair in runs.read_pairs(out / name / "pairs.jsonl"):
         verdict = parse(template.verdict_format, teacher.judge(template.messages(pair.example())))
         chosen = verdict.label if verdict.ok and verdict.label in ("A", "B") else None
-        # A rule decides outright: logit 1 for the side it names, 0 for the other (an unparsed verdict: a tie, wrong).
+        # A rule decides outright: logit 1 for the side it names, 0 for the other (no verdict: a tie, counted wrong).
         z = {side: float(side == chosen) for side in "AB"}
-        records.append(VerdictLogits(item=pair.item, gold=pair.gold, swapped=pair.swapped, z=z, logsumexp=1.3132616875182228 if chosen else 0.6931471805599453,
-                                     top=chosen, group=pair.group, question=pair.question_id))
-    write_records(path, records)
+        records.append(VerdictLogits(pair.item, pair.gold, pair.swapped, z, math.log(sum(math.exp(v) for v in z.values())), chosen,
+                                     group=pair.group, question=pair.question_id, subset=pair.family))
+    write_verdict_logits(path, records)
 
 
 @contextmanager
@@ -178,32 +185,46 @@ def run(cfg: DictConfig) -> dict:
     with _stage("data", timings, log):
         for seed in cfg.mini.seeds:
             build_mixture(runs.run_config(cfg, cfg.mini.losses[0], seed), show_progress=False)
-        eval_sets = ["heldout"] + (["control"] if cfg.mini.control_questions else [])
-        for name in eval_sets:
+        for name in runs.eval_sets(cfg):
             pack_eval_set(cfg, out, name)
     if cfg.model.frozen_layers:
         with _stage("frozen bottom", timings, log):
-            for packed in [out / f"data-seed{seed}" / "train" for seed in cfg.mini.seeds] + [out / name / "packed" for name in eval_sets]:
+            for packed in [out / f"data-seed{seed}" / "train" for seed in cfg.mini.seeds] + [out / name / "packed" for name in runs.eval_sets(cfg)]:
                 write_cache(cfg.model.hf_path, cfg.model.frozen_layers, packed, progress=False)
     with _stage("judges", timings, log):
         per_judge = run_judges(cfg, out, log)
     with _stage("table", timings, log):
-        rule_teacher_records(out, cfg)
+        for name in runs.eval_sets(cfg):
+            rule_teacher_records(out, cfg, name)
         table = write_table(cfg, out)
     summary = {"timings_s": timings, "judges": per_judge, "table": table, "output_dir": str(out)}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
-    log(f"miniature Table 4: {out / 'table.md'} (total {sum(timings.values()):.0f} s)")
+    log(f"miniature Table 4: {table['heldout']['md']} (total {sum(timings.values()):.0f} s)")
     return summary
 
 
 def write_table(cfg, out: Path) -> dict:
-    """Stage 5 (cj2.eval.studies.loss_table): the table, the plot and the gates."""
-    from cj2.eval.core.verdict_metric import read_records
-    from cj2.eval.studies.loss_table import write_loss_table
+    """Stage 5 (cj2.eval.studies.loss_comparison): per set, the table, the plot and (held-out only)
+    the gates; the negative control is compared apart and never ranked."""
+    from cj2.eval.core.verdict_metric import read_verdict_logits
+    from cj2.eval.studies.loss_comparison import compare_losses, write_comparison
 
-    trained = {(loss, seed): read_records(runs.records_path(out, runs.judge_name(loss, seed))) for loss, seed in judges_to_run(cfg) if loss != runs.BASE}
-    references = {name: read_records(runs.records_path(out, name)) for name in (runs.BASE, RULE_TEACHER)}
-    return write_loss_table(trained, references, out / "table.md", out / "table.png", title=f"miniature Table 4 ({cfg.mini.family}, {cfg.model.name})")
+    written = {}
+    for name in runs.eval_sets(cfg):
+        trained = {(loss, seed): read_verdict_logits(runs.records_path(out, runs.judge_name(loss, seed), name)) for loss, seed in judges_to_run(cfg) if loss != runs.BASE}
+        references = {judge: read_verdict_logits(runs.records_path(out, judge, name)) for judge in (RULE_TEACHER, runs.BASE)}
+        comparison = compare_losses(name, trained, references, control=name == "control")
+        written[name] = {kind: str(path) for kind, path in write_comparison(comparison, out).items()}
+        written[name]["gate_failures"] = [str(f) for f in comparison.failures]
+    if cfg.mini.generation_items:
+        generated = {runs.judge_name(loss, seed): json.loads(runs.generation_path(out, runs.judge_name(loss, seed)).read_text())
+                     for loss, seed in judges_to_run(cfg) if loss != runs.BASE}
+        lines = [f"# Generation accuracy: the judge's own analysis, then its verdict (first {cfg.mini.generation_items} held-out pairs)", "",
+                 "| judge | parsed | correct | accuracy (unparsed = wrong) |", "|---|---|---|---|"]
+        lines += [f"| {judge} | {g['parsed']}/{g['items']} | {g['correct']} | {g['accuracy']:.1f} |" for judge, g in generated.items()]
+        atomic_write_text(out / "generation.md", "\n".join(lines) + "\n")
+        written["generation"] = str(out / "generation.md")
+    return written
 
 
 __all__ = ["Pair", "run"]

@@ -27,8 +27,13 @@ def judge_name(loss: str, seed: int | None) -> str:
     return BASE if loss == BASE else f"{loss}-seed{seed}"
 
 
-def records_path(out: Path, judge: str) -> Path:
-    return out / "records" / f"{judge}.jsonl"
+def eval_sets(cfg) -> list[str]:
+    """The sets every judge is scored on: the held-out pairs, and the negative control when asked for."""
+    return ["heldout", *(["control"] if cfg.mini.control_questions else [])]
+
+
+def records_path(out: Path, judge: str, eval_set: str = "heldout") -> Path:
+    return out / "records" / eval_set / f"{judge}.jsonl"
 
 
 def run_config(cfg: DictConfig, loss: str, seed: int) -> DictConfig:
@@ -54,13 +59,9 @@ def to_records(logits: list[dict], pairs: list[Pair]) -> list:
 
     if [r["index"] for r in logits] != list(range(len(pairs))):
         raise ValueError(f"{len(logits)} verdicts for {len(pairs)} held-out pairs: a sample lost its verdict")
-    out = []
-    for r, pair in zip(logits, pairs, strict=True):
-        other = "B" if pair.gold == "A" else "A"
-        top = pair.gold if r["argmax_id"] == r["label_id"] else other if r["argmax_id"] == r["opposite_id"] else None
-        out.append(VerdictLogits(item=pair.item, gold=pair.gold, swapped=pair.swapped, z={pair.gold: r["z_label"], other: r["z_opposite"]},
-                                 logsumexp=r["logsumexp"], top=top, group=pair.group, question=pair.question_id))
-    return out
+    return [VerdictLogits.from_logits(pair.item, pair.gold, pair.swapped, r["z_label"], r["z_opposite"], r["logsumexp"], r["argmax_id"],
+                                      r["label_id"], r["opposite_id"], group=pair.group, question=pair.question_id, subset=pair.family)
+            for r, pair in zip(logits, pairs, strict=True)]
 
 
 def read_pairs(path: Path) -> list[Pair]:
@@ -70,9 +71,9 @@ def read_pairs(path: Path) -> list[Pair]:
 def run_judge(cfg_container: dict, loss: str, seed: int | None) -> dict:
     """Train (unless ``base``) and score one judge; returns its timing. Runs in a worker process."""
     import torch
-    from cj2.eval.core.verdict_metric import write_records
 
     from cj2.data.packed.stream import PackedDataset
+    from cj2.eval.core.verdict_metric import write_verdict_logits
     from cj2.train.job import build_training_model, packed_split, setup_parallel, train, training_dtype
     from cj2.train.verdict_logits import verdict_logits
 
@@ -82,7 +83,7 @@ def run_judge(cfg_container: dict, loss: str, seed: int | None) -> dict:
         torch.set_num_threads(cfg.mini.threads_per_worker)
     run = run_config(cfg, loss, seed if seed is not None else cfg.mini.seeds[0])
     started = time.perf_counter()
-    if loss == BASE:
+    if loss == BASE:  # the starting checkpoint, scored as it is
         setup_parallel(run)
         model = build_training_model(run, training_dtype(run, _Quiet()))
         trained_s = 0.0
@@ -90,10 +91,10 @@ def run_judge(cfg_container: dict, loss: str, seed: int | None) -> dict:
         shutil.rmtree(run.run_dir, ignore_errors=True)  # a run killed midway starts again: minutes, not hours
         model = train(run).model
         trained_s = time.perf_counter() - started
-    heldout = out / "heldout"
-    data = packed_split(run, heldout / "packed") if run.model.frozen_layers else PackedDataset(heldout / "packed")
-    logits = verdict_logits(model, data, rows_per_batch=cfg.parallel.micro_batch_size)
-    write_records(records_path(out, judge_name(loss, seed)), to_records(logits, read_pairs(heldout / "pairs.jsonl")))
+    for name in eval_sets(cfg):
+        data = packed_split(run, out / name / "packed") if run.model.frozen_layers else PackedDataset(out / name / "packed")
+        logits = verdict_logits(model, data, rows_per_batch=cfg.parallel.micro_batch_size)
+        write_verdict_logits(records_path(out, judge_name(loss, seed), name), to_records(logits, read_pairs(out / name / "pairs.jsonl")))
     shutil.rmtree(Path(run.run_dir) / "checkpoints", ignore_errors=True)  # GBs a run; the records are the result
     del model
     timing = {"judge": judge_name(loss, seed), "train_s": round(trained_s, 1), "score_s": round(time.perf_counter() - started - trained_s, 1), "pid": os.getpid()}

@@ -54,7 +54,7 @@ def _question_rng(q: Question, salt: str) -> random.Random:
 def wrong_answers(q: Question, rng: random.Random, k: int) -> list[str]:
     """``k`` distinct wrong answers: nearby numbers, or other option letters."""
     if q.answer_type == "number":
-        return wrong_numbers(q.gold, rng, k)
+        return wrong_numbers(q.gold, rng, k, digits=q.family == "arith")
     return rng.sample([letter for letter in LETTERS if letter != q.gold], k)
 
 

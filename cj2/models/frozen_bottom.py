@@ -159,8 +159,9 @@ def _run_batch(model, data, rows, batch, hidden) -> None:
         tokens, _ = data.row_arrays(rows[i])
         ids[k, :n] = torch.from_numpy(tokens[start : start + n].astype(np.int64))
         mask[k, :n] = 1
+    uniform = all(n == longest for _, _, n in batch)  # sorted by length, most batches are: no mask, plain causal attention
     with torch.no_grad():
-        states = model(input_ids=ids, attention_mask=mask).last_hidden_state
+        states = model(input_ids=ids, attention_mask=None if uniform else mask).last_hidden_state
     for k, (i, start, n) in enumerate(batch):
         hidden[i, start : start + n] = states[k, :n].to(hidden.dtype)
 

@@ -37,7 +37,8 @@ def build_scheduler(optimizer, train_cfg, total_steps: int):
     """
     from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
 
-    warmup = math.ceil(train_cfg.warmup_fraction * total_steps)
+    # Megatron needs the warm-up to end before the decay does: a run of a step or two has none.
+    warmup = min(math.ceil(train_cfg.warmup_fraction * total_steps), total_steps - 1)
     return OptimizerParamScheduler(
         optimizer,
         init_lr=0.0,

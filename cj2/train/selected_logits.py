@@ -47,7 +47,8 @@ class Selected:
 
 @contextlib.contextmanager
 def logits_only_at(
-    gpt_model, rows: torch.Tensor, positions: torch.Tensor, verdict_rows: torch.Tensor, verdict_positions: torch.Tensor
+    gpt_model, rows: torch.Tensor, positions: torch.Tensor, verdict_rows: torch.Tensor, verdict_positions: torch.Tensor,
+    verdict_in_fp32: bool = False,
 ) -> Iterator[Selected]:
     """Inside, ``gpt_model`` returns logits ``[1, n, V_local]`` for the given (row, position) pairs,
     and the yielded object's ``verdict`` holds the verdict positions' logits ``[n_verdicts, V_local]``.
@@ -55,7 +56,8 @@ def logits_only_at(
     The verdict logits come from a second, small output-layer call instead of rows of the main
     logits: a gradient on a few rows of a tensor is materialised at the full tensor's size
     (n x 152k per micro-batch), which cost about 19% of a CPU demo step. A no-op on pipeline
-    stages without the output layer.
+    stages without the output layer. ``verdict_in_fp32`` (evaluation only): those logits in fp32
+    whatever the model's dtype.
     """
     selected = Selected()
     layer = getattr(gpt_model, "output_layer", None)
@@ -78,8 +80,15 @@ def logits_only_at(
         return (hidden[positions, rows].unsqueeze(1), *args[1:]), kwargs
 
     def add_verdict_logits(module, args, output):
-        # module.forward, not module(...): these hooks must not run again.
-        selected.verdict = module.forward(pending.pop("verdict_hidden"), **pending.pop("kwargs"))[0].squeeze(1)
+        hidden, kwargs = pending.pop("verdict_hidden"), pending.pop("kwargs")
+        if verdict_in_fp32:
+            # Evaluation (no backward): this rank's vocabulary shard in fp32. bf16 logits near 20
+            # are 0.125 apart, which turns close verdicts into ties and rounds every margin.
+            weight = kwargs.get("weight") if kwargs.get("weight") is not None else module.weight
+            selected.verdict = torch.nn.functional.linear(hidden.squeeze(1).float(), weight.float())
+        else:
+            # module.forward, not module(...): these hooks must not run again.
+            selected.verdict = module.forward(hidden, **kwargs)[0].squeeze(1)
         if pending.pop("restore_sequence_parallel", False):
             module.sequence_parallel = True
 

@@ -4,7 +4,8 @@ Every sample of the set is a prompt followed by a reference judgment whose verdi
 gold label (built like training samples: cj2.data.packed). One forward per micro-batch, no
 generation: the output layer runs only at the verdict positions, and for each verdict the
 logits of the gold label's token (y*) and of the other label's (y-), the log-sum-exp over the
-whole vocabulary and the argmax token are kept. That is what the verdict metric needs
+whole vocabulary and the argmax token are kept, computed in fp32 whatever the model's dtype. That
+is what the verdict metric needs
 (cj2.eval.core.verdict_metric); the caller maps ``index`` (the sample's position in the set,
 kept by the packer) back to its item.
 """
@@ -54,7 +55,7 @@ def verdict_logits(model, dataset: PackedDataset, rows_per_batch: int = 1) -> li
                 host = collate(dataset, rows, "token")
                 batch = to_device(host, device)
                 nothing = torch.zeros(0, dtype=torch.long, device=device)
-                with logits_only_at(gpt, nothing, nothing, batch["verdict_row"], batch["verdict_pos"]) as selected:
+                with logits_only_at(gpt, nothing, nothing, batch["verdict_row"], batch["verdict_pos"], verdict_in_fp32=True) as selected:
                     gpt(
                         batch["tokens"],
                         batch["position_ids"],

@@ -72,11 +72,12 @@ def test_bad_answer_key_names_file_row_and_field(tmp_path):
 
 
 def test_the_analysis_does_not_decide_before_the_choice(tmp_path):
-    """The same two responses judged against two answer keys (gold 18, then gold 20): every field a
-    side gets depends on that side's own answer only, so nothing before Reasoning says which side
-    is right, and only Reasoning (the correct number) and Choice differ.
+    """The same two responses judged against two answer keys (gold 18, then gold 20): each side's
+    fields hold only its own answer and the answer the work leads to, in the same words whether
+    the side is right or not, so the judgments differ only there and in the Choice: nothing before
+    the verdict token says which side is right.
     Planted: the old texts ("Final number 18 is correct." / "20 is wrong; the answer is 18") -> the
-    sides' fields differ between the two keys."""
+    Weaknesses fields differ between the two keys."""
     twin = MATH_Q + " Count them again."
     key = tmp_path / "answer_key.jsonl"
     key.write_text(json.dumps({"question": MATH_Q, "gold": "18", "answer_type": "number"}) + "\n"
@@ -85,5 +86,7 @@ def test_the_analysis_does_not_decide_before_the_choice(tmp_path):
     gold18, gold20 = (json.loads(t[0]) for t in teacher.generate([prompt(MATH_Q, MATH_RIGHT, MATH_WRONG), prompt(twin, MATH_RIGHT, MATH_WRONG)],
                                                                     n=1, temperature=0.0, top_p=1.0, max_tokens=64, seed=0))
     assert (gold18["Choice"], gold20["Choice"]) == ("Model A", "Model B")
-    assert [k for k in COT_KEYS if gold18[k] != gold20[k]] == ["Reasoning", "Choice"]
-    assert "18" in gold18["Reasoning"] and "20" in gold20["Reasoning"]
+    # Each side's fields: its own answer and the answer the work leads to, in the same words.
+    assert gold18["Strengths of Model A"] == "States 18; its work leads to 18." and gold18["Strengths of Model B"] == "States 20; its work leads to 18."
+    assert gold20["Strengths of Model A"] == "States 18; its work leads to 20." and gold20["Strengths of Model B"] == "States 20; its work leads to 20."
+    assert [k for k in COT_KEYS if gold18[k] != gold20[k]] == ["Strengths of Model A", "Strengths of Model B", "Choice"]

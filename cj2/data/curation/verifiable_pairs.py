@@ -97,25 +97,40 @@ def read_mmlu(directory: Path) -> Iterator[Question]:
                 yield Question("mmlu", question, LETTERS[int(record["answer"])], "letter", options=options)
 
 
-def arithmetic_questions(count: int, seed: int) -> list[Question]:
-    """``count`` distinct generated questions ("47 + 38 = ?") with their worked solution.
+_NAMES = ("Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo", "Kai", "Lena", "Milo", "Nia", "Omar", "Pia",
+          "Quin", "Rosa", "Sam", "Tia", "Uma", "Vic", "Wes", "Xena", "Yuri", "Zoe")
+_THINGS = ("pens", "apples", "books", "coins", "cups", "hats", "keys", "lamps", "maps", "nuts", "pears", "rings", "shells",
+           "socks", "stamps", "toys", "vases", "bowls", "cards", "seeds")
 
-    A family that needs no files and no knowledge: a judge only has to read the number each
-    response states and compare it with the number the shown work ends at. The same
-    ``(count, seed)`` always gives the same questions; split them with :func:`split_questions`.
+
+def arithmetic_questions(count: int, seed: int) -> list[Question]:
+    """``count`` distinct generated word problems with a one-digit answer ("Ann has 3 pens and gets
+    4 more. How many pens does Ann have now?") and their worked solution ("3 + 4 = 7.").
+
+    A family that needs no files and no knowledge: a judge only has to read the answer each
+    response states and compare it with the answer its shown work ends at, and one-digit answers
+    make that comparison one token against one token. The same ``(count, seed)`` always gives
+    the same questions; split them with :func:`split_questions`.
     """
+    if count > len(_NAMES) * len(_THINGS) * 45:
+        raise ValueError(f"{count} arithmetic questions asked for, {len(_NAMES) * len(_THINGS) * 45} distinct ones exist")
     rng = random.Random(f"arith:{seed}")
     questions: dict[str, Question] = {}
     while len(questions) < count:
-        x, y = rng.randint(10, 99), rng.randint(10, 99)
-        text = f"{x} + {y} = ?"
+        x = rng.randint(0, 9)
+        y = rng.randint(0, 9 - x)
+        name, thing = rng.choice(_NAMES), rng.choice(_THINGS)
+        text = f"{name} has {x} {thing} and gets {y} more. How many {thing} does {name} have now?"
         questions.setdefault(text, Question("arith", text, str(x + y), "number", solution=f"{x} + {y} = {x + y}."))
     return list(questions.values())
 
 
-def wrong_numbers(gold: str, rng: random.Random, k: int) -> list[str]:
-    """``k`` distinct wrong answers near ``gold`` (+-1, +2, +-10, x2; never negative for a positive gold)."""
+def wrong_numbers(gold: str, rng: random.Random, k: int, digits: bool = False) -> list[str]:
+    """``k`` distinct wrong answers near ``gold`` (+-1, +2, +-10, x2; never negative for a positive
+    gold), or with ``digits`` other one-digit numbers."""
     value = float(gold)
+    if digits:
+        return rng.sample([str(d) for d in range(10) if d != value], k)
     candidates = [value + 1, value - 1, value + 2, value + 10, value - 10, value * 2]
     allowed = list(dict.fromkeys(normalize_number(str(c)) for c in candidates if c != value and (c >= 0 or value < 0)))
     return rng.sample(allowed, k)

@@ -107,10 +107,13 @@ def write_judgment(question: str, answers: tuple[str | None, str | None], gold: 
     """
     kind = "number" if gold.answer_type == "number" else "option"
     values = {"User's Demand": f"The right final {kind}."}
+    # Each side: the answer it states and the answer the question leads to (for a number, where the
+    # shown work ends), in the same words whichever side is right.
+    leads_to = f"its work leads to {gold.answer}" if kind == "number" else f"the right option is {_shown(gold.answer, gold)}"
     for side, answer in zip("AB", answers, strict=True):
-        values[f"Strengths of Model {side}"] = f"States {_shown(answer, gold)}."
-        values[f"Weaknesses of Model {side}"] = "Unverified."
-    values["Reasoning"] = f"The work ends at {gold.answer}." if kind == "number" else f"The right option is {_shown(gold.answer, gold)}."
+        values[f"Strengths of Model {side}"] = f"States {_shown(answer, gold)}; {leads_to}."
+        values[f"Weaknesses of Model {side}"] = "Right only if the two agree."
+    values["Reasoning"] = f"The right response states what {'its work leads to' if kind == 'number' else 'the right option is'}."
     values["Choice"] = f"Model {winner}"
     # The prompt's own layout: one key per line, the object opening on the first key's line.
     return json.dumps({key: values[key] for key in COT_KEYS}, ensure_ascii=False, indent=0).replace("{\n", "{", 1)
