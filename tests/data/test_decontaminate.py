@@ -161,3 +161,17 @@ def test_missing_evaluation_path_is_an_error(tmp_path):
     assert [p.message for p in info.value.problems if p.key == "data.decontaminate_against"] == [f"no evaluation data at {missing}"]
     with pytest.raises(SourceError, match=f"{missing}: no such file or folder"):
         build_mixture(cfg, show_progress=False)
+
+
+def test_g_sft_rows_asking_an_evaluation_question_are_quarantined(tmp_path, qwen_tokenizer):
+    """G-SFT conversations are screened like judge rows: the first user turn is the question.
+
+    Catches: ``kind: sft`` components skipping the overlap screen (decontaminate.screen reading a
+    question from judge examples only), so an instruction set holding a benchmark prompt trains on it."""
+    _eval_folder(tmp_path / "evals")
+    chats = [{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is the capital of France?"},
+                           {"role": "assistant", "content": "Paris."}]},
+             {"messages": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."}]}]
+    sft = {"kind": "sft", "path": str(write_jsonl(tmp_path / "sft.jsonl", chats)), "max_reject_fraction": 1.0}
+    out = build_mixture(data_cfg(tmp_path / "out", {"sft": sft}, decontaminate_against=[str(tmp_path / "evals")]), show_progress=False)
+    assert [(q["component"], q["row"], q["reason"]) for q in read_jsonl(out / "quarantine.jsonl")] == [("sft", 1, "eval_overlap")]
