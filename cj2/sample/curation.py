@@ -15,6 +15,8 @@ judgment only when its verdict is the known answer:
 - ``rft`` (reward data): the teacher writes ``sample.n`` candidates; the first ``sample.accept_cap``
   (M) whose verdict matches the label are kept.
 
+A row whose label the template's verdict cannot state (a tie, for the CoT's "Model A" / "Model B")
+is rejected as ``label_not_in_template`` before any teacher call, as launch/sample.py does.
 On every step a judgment counts only when complete (cj2.data.curation.judgment_check: the CoT format's
 seven keys, in order, non-empty); a row whose agreeing judgments are all incomplete is rejected
 with the incompleteness reason instead of ``teacher_disagrees``.
@@ -44,7 +46,7 @@ from cj2.data.records import JudgeExample, RejectedRow
 from cj2.data.sources.dates import DATE_FORMATS, cutoff_date, parse_date
 from cj2.data.templates import get_template
 from cj2.utils.seeded import seeded_unit
-from cj2.verdicts import parse
+from cj2.verdicts import get_format, parse
 
 # (instruction for response A's author, for B's, the requirement that prefers A, the one that prefers B)
 STYLE_AXES = [
@@ -96,11 +98,14 @@ class Curator:
     def _judge(self, rows: list[tuple[int, JudgeExample]], template_name: str, n: int) -> dict[int, JudgeExample | RejectedRow]:
         """Orient each row, let the teacher judge every orientation, keep rows whose every orientation got a matching verdict."""
         template = get_template(template_name)
-        oriented = [(index, ex, orient(ex, self.cfg.data.swap_positions, self.seed, index, None)) for index, ex in rows]
+        labels = get_format(template.verdict_format).labels
+        result: dict[int, JudgeExample | RejectedRow] = {  # no teacher call for a label no judgment can state (a tie for A/B)
+            index: RejectedRow(self.component_name, *self._where(ex), "label_not_in_template", f"label {ex.label!r} cannot be stated by template {template.name} ({', '.join(labels)})")
+            for index, ex in rows if ex.label not in labels}
+        oriented = [(index, ex, orient(ex, self.cfg.data.swap_positions, self.seed, index, None)) for index, ex in rows if index not in result]
         flat = [variant for _, _, variants in oriented for variant in variants]
         outputs = iter(self._generate([template.messages(v) for v in flat], [v.id + str(v.meta.get("swapped", False)) for v in flat], n, "judge"))
         cap = self.cfg.sample.accept_cap  # M, as launch/sample.py keeps it
-        result: dict[int, JudgeExample | RejectedRow] = {}
         for index, ex, variants in oriented:
             judged, refused, every_order = [], Counter(), True
             for variant in variants:  # every order's candidates are read, to stay aligned with the next row's

@@ -245,3 +245,18 @@ def test_knowledge_options_out_of_range_are_refused(tmp_path):
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "number", "correct_fraction": 1.5}}
     with pytest.raises(ValueError, match=r"data\.components\.gsm\.options\.correct_fraction: must be in \[0, 1\]"):
         curate_and_build(data_cfg(tmp_path / "out", {"gsm": comp}), ScriptedTeacher(_knowledge_answer))
+
+
+def test_labels_no_judgment_can_state_never_reach_the_teacher(tmp_path, qwen_tokenizer):
+    """Ties go to neither template's teacher: the CJ2 CoT verdict says Model A or Model B, so a tie row
+    judged 8 times comes back as teacher_disagrees after 8 paid candidates (the review measured 4 rows,
+    2 ties: 32 candidates). Catches: the label checked only at build time (render.check_label), after
+    the teacher has paid; the rejection counted as teacher_disagrees."""
+    rows = [{"question": f"Q{i}", "response_a": f"GOOD {i}" if label == "A" else f"a{i}", "response_b": f"GOOD {i}" if label == "B" else f"b{i}",
+             "label": label} for i, label in enumerate(["A", "tie", "B", "tie"])]
+    comp = {"kind": "pairwise", "role": "rft", "path": str(write_jsonl(tmp_path / "reward.jsonl", rows)), "options": {"teacher_n": 8}}
+    teacher = ScriptedTeacher(lambda m, k: cot_judgment("A" if "[Model A's Response]\nGOOD" in user_text(m) else "B"))
+    out = curate_and_build(data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, seq_length=2048), teacher)
+    assert sorted(user_text(p).split("[User's Question]\n")[1][:2] for p in teacher.prompts) == ["Q0", "Q2"]  # 16 candidates, not 32
+    stats = json.loads((out / "stats.json").read_text())["components"]["r"]
+    assert (stats["kept"], stats["rejected"]) == (2, {"label_not_in_template": 2})
