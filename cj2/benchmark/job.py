@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from cj2.benchmark.calls import CallStats, Decoding, stored_calls
-from cj2.benchmark.models import EngineFactory, LazyEngine, ModelSpec, build_engine_for, model_spec
 from cj2.benchmark.moj import ORDERS, TIE_RULES, Label, Pair, agreement, decide, judge_requests, vote
 from cj2.benchmark.queries import BenchInputError, read_queries
 from cj2.benchmark.records import category_of, scenario_records, win_table, write_benchmark
@@ -41,6 +40,7 @@ from cj2.benchmark.scenarios import (
 from cj2.benchmark.select import LabelledQuery, select_per_scenario
 from cj2.eval.benchmarks.judgerbenchv2.positions import BLOCK, REPEATS
 from cj2.eval.core.files import stop_on_input_error
+from cj2.sample.model_entries import EngineFactory, LazyEngine, ModelEntryError, ModelSpec, build_engine_for, model_spec
 from cj2.utils.shard_store import write_jsonl
 
 MAX_RECORDS_PER_SCENARIO = BLOCK * REPEATS  # the published A/B position list covers 1000 records
@@ -254,7 +254,7 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
 
 
 def run(cfg) -> dict[str, Any]:
-    with stop_on_input_error("build_bench"):  # BenchInputError, or a setting read through cj2.eval (bench.judge_parser)
+    with stop_on_input_error("build_bench", ModelEntryError):  # BenchInputError, a model entry, or a setting read through cj2.eval (bench.judge_parser)
         report = build(cfg.bench)
     out = Path(cfg.bench.output_dir)
     kept = sum(s["kept"] for s in report["scenarios"].values())

@@ -202,7 +202,7 @@ class TrackingConfig:
 class EngineSettings:
     """How a model is reached (cj2.sample.engines): the engine kind and its server / device settings.
 
-    One type for ``sample.*``, ``bench.*`` and each bench model entry (cj2.benchmark.models.ModelSpec).
+    One type for ``sample.*``, ``bench.*`` and each bench model entry (cj2.sample.model_entries.ModelSpec; also each curate.policy_models entry).
     """
 
     engine: str = "hf"  # hf | megatron | openai | rule | module:Class (your own engine class)
@@ -225,6 +225,10 @@ class SampleConfig(EngineSettings):
     template: str = "cj2_cot"
     verdict_format: str = "cj2_cot"  # a cj2.verdicts format; candidates are accepted when verdict == label
     n: int = 8
+    # Adaptive sampling (launch/curate.py; launch/sample.py keeps every candidate for its reports): ask
+    # for this many candidates first, and for the rest of n only where none of them is accepted (an easy
+    # pair costs n_first, not n). None: all n at once.
+    n_first: int | None = 2
     # hf engine: constrained decoding, every candidate exactly one of these strings (e.g. ["[[A]]", "[[B]]"]
     # with template/verdict_format mtbench_pair): a small teacher's candidates all parse. Empty: free text.
     choices: list[str] = field(default_factory=list)
@@ -233,8 +237,16 @@ class SampleConfig(EngineSettings):
     max_tokens: int = 2048
     seed: int = 1234
     # M, the accepted judgments kept per item as training targets, on every path (launch/sample.py,
-    # launch/curate.py: rft / rejudge / synthesize); 0: all. 1 by default: the paper does not state M.
-    accept_cap: int = 1
+    # launch/curate.py: rft / rejudge / synthesize); 0: all. The paper does not state M; 2 keeps two
+    # different paid-for analyses of a pair (the prefix diversity the verdict-position loss learns from).
+    accept_cap: int = 2
+    # An accepted candidate this similar to one already kept (Jaccard similarity of character 5-grams of
+    # its text, of its values for the CoT format) is a near-duplicate and not kept; 1.0: exact copies only.
+    near_duplicate: float = 0.8
+    # The teacher server's context in tokens (vLLM --max-model-len); None: what the engine reports
+    # (vLLM's /v1/models), else data.seq_length alone. Curation quarantines a row as over_long before
+    # generation when its judge prompt + max_tokens exceeds min(context, data.seq_length).
+    context_length: int | None = None
     # Which order(s) of each pair the teacher judges (cj2.sample.items): the mixture's own setting by default.
     swap_positions: str = "${data.swap_positions}"
     flush_every: int = 32  # items per engine call and per atomic part (the most a kill can lose)
@@ -259,6 +271,18 @@ class CurateConfig:
     shard_index: int | None = None  # None: every shard (local) / the array task id (slurm)
     flush_every: int = 64  # rows per teacher call and per atomic part (the most a kill can lose)
     progress: bool = True
+    # The share of rejudge / rft rows the teacher judges under a template drawn per row (the community
+    # formats cj2.data.curation.retemplate can compose: JudgerBenchV2 "winner", Arena-Hard, MT-Bench,
+    # WildBench ...; the row's language), kept when that format's parser reads the label; the rest get
+    # the CJ2 CoT (cj2_cot_cn for Chinese rows). A component's own `template` wins.
+    template_share: float = 0.25
+    # A pair (question and both responses, either order) that an earlier component of the mixture, or an
+    # earlier row of the same one, already holds is quarantined as `duplicate` before the teacher sees it.
+    skip_known_pairs: bool = True
+    # Knowledge answers (synthesize, kind knowledge) written by these models instead of the teacher, answer k
+    # of a question by model k mod len: each a served model name at the sample.* engine settings, or
+    # {name, engine, model, base_url, ...}. Empty: the teacher writes them.
+    policy_models: list[Any] = field(default_factory=list)
 
 
 @dataclass

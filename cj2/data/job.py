@@ -37,7 +37,14 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from cj2.data.curation import decontaminate
-from cj2.data.curation.curated import TEACHER_KEYS, TEACHER_ROLES, CurationMissing, curated_rows, require_curated
+from cj2.data.curation.curated import (
+    TEACHER_KEYS,
+    TEACHER_ROLES,
+    CurationMissing,
+    curate_settings,
+    curated_rows,
+    require_curated,
+)
 from cj2.data.packed.mixture import Mixture
 from cj2.data.packed.quarantine import ComponentStats, Quarantine
 from cj2.data.packed.token_spool import RefTable, close_spools
@@ -73,6 +80,7 @@ def hashed_config(cfg) -> dict:
         # knowledge picks (cj2.data.curation.curated.fingerprint). Never sample.output_dir: a run name
         # there gave every ablation preset its own hash.
         payload["teacher"] = {key: cfg.sample[key] for key in TEACHER_KEYS}
+        payload["curate"] = curate_settings(cfg)
         payload["curate_shards"] = cfg.curate.num_shards
     return payload
 

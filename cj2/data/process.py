@@ -7,7 +7,6 @@ sample is tokenized here, once, in one batch per chunk; packing later only copie
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from cj2.data.curation.render import check_label, to_sample
 from cj2.data.curation.retemplate import retemplate
 from cj2.data.packed.token_spool import process_spool
 from cj2.data.packed.tokenize import tokenize_batch
-from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
+from cj2.data.records import JudgeExample, RejectedRow, TrainingSample, content_hash
 from cj2.data.sources.demo import demo_judgment
 from cj2.data.sources.loaders import RowError, SourceRow, example_of
 from cj2.data.templates import DEFAULTS, get_template
@@ -51,15 +50,6 @@ class Kept:
     verdicts: list[str | None]  # each sample's stated verdict (the build's A/B balance)
     file: str  # where the row came from, for the quarantine entry if it turns out a duplicate
     row: int
-
-
-def content_hash(record: JudgeExample | TrainingSample) -> str:
-    """Same question and responses (in either order) -> same hash, across components."""
-    if isinstance(record, TrainingSample):
-        payload = json.dumps([record.messages, record.target], ensure_ascii=False, sort_keys=True)
-    else:
-        payload = "\x00".join([record.question, *sorted(record.responses)])
-    return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def worker_tokenizer(name: str):

@@ -97,8 +97,15 @@ def test_rejudge_splits_at_the_date_cutoff(tmp_path, qwen_tokenizer):
     assert [(q["row"], q["reason"]) for q in read_jsonl(out / "quarantine.jsonl")] == [(2, "teacher_disagrees"), (4, "teacher_disagrees")]
 
 
+def analysis(topic: str) -> dict[str, str]:
+    """CoT values that say something of their own about ``topic`` (distinct judgments are no near-duplicates)."""
+    return {"User's Demand": f"An answer about {topic}.", "Strengths of Model A": f"A touches {topic} briefly.", "Weaknesses of Model A": f"A gets {topic} wrong.",
+            "Strengths of Model B": f"B explains {topic} with an example.", "Weaknesses of Model B": f"B could say more on {topic}.", "Reasoning": f"B handles {topic} better."}
+
+
 RFT_CANDIDATES = ["no verdict at all", cot_judgment("A"), '{"Reasoning": "second is right", "Choice": "Model B"}', '{"Choice": "Model B"}',
-                  cot_judgment("B", Reasoning="first complete"), cot_judgment("B", Reasoning="second complete"), cot_judgment("B", Reasoning="third complete")]
+                  cot_judgment("B", **analysis("photosynthesis in leaves")), cot_judgment("B", **analysis("the speed of light in glass")),
+                  cot_judgment("B", **analysis("tax brackets of 2019"))]
 
 
 @pytest.mark.parametrize("accept_cap, kept", [(1, [4]), (2, [4, 5]), (0, [4, 5, 6])])

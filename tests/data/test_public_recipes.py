@@ -267,7 +267,8 @@ def test_whole_mixture_builds_offline_from_the_fixtures(tmp_path, qwen_tokenizer
     combination), and a build that loses rows (rows in != kept + rejected per component)."""
     from tests.data.helpers import ScriptedTeacher, curate_and_build
 
-    overrides = ["data=cj2_public", f"data.output_dir={tmp_path / 'data'}", f"curate.output_dir={tmp_path / 'curated'}", "data.max_reject_fraction=1.0", "data.seq_length=4096"]
+    overrides = ["data=cj2_public", f"data.output_dir={tmp_path / 'data'}", f"curate.output_dir={tmp_path / 'curated'}", "data.max_reject_fraction=1.0", "data.seq_length=4096",
+                 "curate.template_share=0"]
     overrides += [f"data.components.{name}.path={fixture(name)}" for name in recipes()]
     out = curate_and_build(compose(overrides), ScriptedTeacher(teacher_reply))
     stats = json.loads((out / "stats.json").read_text())
