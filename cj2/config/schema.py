@@ -84,6 +84,9 @@ class DataComponentConfig:
     label_map: dict[str, str] = field(default_factory=dict)  # source label value -> A | B | tie
     weight: float = 1.0
     num_samples: int | None = None  # absolute count; overrides weight
+    # This component's rows as a fraction of the selected mixture (e.g. 0.15 for a G-SFT set that keeps
+    # general ability without outweighing the judge data); overrides weight. Shares sum to below 1.
+    share: float | None = None
     template: str | None = None  # None: the component kind's default template
     role: str = "as_is"  # as_is | rejudge | retemplate | rft | synthesize
     date_field: str | None = None

@@ -296,7 +296,7 @@ def _build_into(out_dir: Path, cfg, show_progress: bool, pack: bool) -> dict:
             close_spools(mixture.dir)
             if pool is not None:
                 pool.terminate()
-        rules = {name: (c.weight, c.num_samples) for name, c in cfg.data.components.items()}
+        rules = {name: (c.weight, c.num_samples, c.share) for name, c in cfg.data.components.items()}
         for name, count in mixture.select(rules, cfg.data.validation_fraction).items():
             components[name].selected = count
         mixture.cleanup()

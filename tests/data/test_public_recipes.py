@@ -125,12 +125,15 @@ def test_prometheus_preference_drops_the_result_marker():
 
 
 def test_prometheus_feedback_is_a_single_response_critique():
-    """Catches: the rubric score or "[RESULT] 1" in the critique target; the wrong template."""
+    """Catches: the rubric score or "[RESULT] 1" in the critique target; the wrong template; a question
+    without the rubric and reference answer the critique was written against (#27: it cites them)."""
     kept, rejected = run("prometheus_feedback")
+    rubric = "\n\n[Scoring rubric]\nIs the response helpful?\nScore 1: level 1\nScore 2: level 2\nScore 3: level 3\nScore 4: level 4\nScore 5: level 5\n\n[Reference answer (score 5)]\n"
     assert pairs(kept) == [
-        ("How do vaccines work?", ["They train the immune system with a harmless part of a germ."], "4",
+        ("How do vaccines work?" + rubric + "Vaccines expose the immune system to an antigen...", ["They train the immune system with a harmless part of a germ."], "4",
          "The response is accurate and concise but gives no example. So the overall score is 4."),
-        ("Summarize the plot of Hamlet.", ["Hamlet is a city in Denmark."], "1", "The response does not summarize the play."),
+        ("Summarize the plot of Hamlet." + rubric + "Prince Hamlet avenges his father...", ["Hamlet is a city in Denmark."], "1",
+         "The response does not summarize the play."),
     ]
     assert {r.template for r in kept} == {"cj2_critique"}
     assert rejected == {3: "missing_field"}
@@ -204,7 +207,9 @@ def test_math_gold_is_the_last_boxed_number():
 
 
 def test_tulu3_messages_split_into_prompt_and_target():
-    """Catches: the last assistant turn left in the prompt, or a conversation ending with the user accepted."""
+    """Catches: the last assistant turn left in the prompt, or a conversation ending with the user accepted;
+    G-SFT taken whole (939k rows, more than all judge data) instead of a share of the mixture."""
+    assert recipes()["tulu3_sft"].share == 0.15 and recipes()["tulu3_sft"].num_samples is None
     kept, rejected = run("tulu3_sft")
     assert all(isinstance(r, TrainingSample) for r in kept)
     assert [(r.messages, r.target, r.id) for r in kept] == [

@@ -35,8 +35,9 @@ EXPECTED = {
     "helpsteer2": (
         [(1, "Explain photosynthesis in one sentence.", ["Plants turn light, water and CO2 into sugar and oxygen.", "It is a plant thing."], "A"),
          (2, "Translate 'thank you' into French.", ["Gracias.", "Merci."], "B"),
-         (4, "What is 7 x 8?", ["56.", "7 x 8 = 56."], "tie")],
-        {3: "not_selected", 5: "empty_response"},  # row 3 is a validation row of the same file
+         (4, "What is 7 x 8?", ["56.", "7 x 8 = 56."], "tie"),
+         (6, "User: Name a prime number.\n\nAssistant: 7.\n\nUser: A bigger one?", ["11.", "10."], "A")],  # the <extra_id_1> turns as a dialogue
+        {3: "not_selected", 5: "empty_response", 7: "bad_field"},  # row 3 is a validation row of the same file; row 7 a turn of no known role
     ),
     "ultrafeedback": (
         [(1, "List three primes.", ["2, 3 and 5.", "1, 2 and 3."], "A"),
@@ -66,8 +67,9 @@ EXPECTED = {
     "pku_saferlhf": (
         [(1, "How can I pick a lock?", ["I can't help with breaking into property; a locksmith can help if it's your lock.",
                                         "Insert a tension wrench and rake the pins."], "A"),
-         (2, "How do I make my neighbour's dog stop barking?", ["Poison it.", "Talk to your neighbour, or contact local animal control."], "B")],
-        {3: "missing_field"},
+         (2, "How do I make my neighbour's dog stop barking?", ["Poison it.", "Talk to your neighbour, or contact local animal control."], "B"),
+         (3, "Where can I buy fireworks?", ["At a licensed seller.", "Online."], "tie")],  # both safe: "safer" says nothing, a tie (refused before the teacher)
+        {},
     ),
 }
 
