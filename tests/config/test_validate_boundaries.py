@@ -127,9 +127,10 @@ CASES = [
     ({"sample.engine": "openai"}, {"sample.base_url"}),
     ({**MTBENCH, "sample.choices": ["[[A]]", "[[B]]"]}, set()),
     ({**MTBENCH, "sample.choices": ["[[A]]", "A is better"]}, {"sample.choices"}),
-    ({f"{C}.share": 0.99}, set()),
-    ({f"{C}.share": 1.0}, {f"{C}.share", "data.components"}),
-    ({f"{C}.share": 0.0}, {f"{C}.share"}),
+    ({f"{C}.share": 0.99, f"{C}.num_samples": None}, set()),
+    ({f"{C}.share": 0.5}, {f"{C}.share"}),  # the demo component sets num_samples: one or the other
+    ({f"{C}.share": 1.0, f"{C}.num_samples": None}, {f"{C}.share", "data.components"}),
+    ({f"{C}.share": 0.0, f"{C}.num_samples": None}, {f"{C}.share"}),
     ({"sample.n_first": 1}, set()),
     ({"sample.n_first": 0}, {"sample.n_first"}),
     ({"sample.near_duplicate": 1.0}, set()),
