@@ -116,10 +116,14 @@ class DataConfig:
     num_workers: int = 1
     # Rows per work unit handed to a worker process (and per tokenizer batch).
     chunk_size: int = 512
-    # Quarantine (eval_overlap) training rows whose normalized question is in an evaluation file:
-    # every .json/.jsonl/.parquet/.csv file (folders: recursively) of decontaminate_against.
+    # Quarantine (eval_overlap) training rows whose normalized question is in an evaluation file
+    # (every .json/.jsonl/.parquet/.csv file, folders recursively): every registered benchmark's data
+    # that is present (its eval config's files, <eval_data>/<benchmark>), the entries of
+    # decontaminate_against, and for rft components RewardBench's prompt sources (<eval_data>/mt-bench,
+    # alpacaeval, xstest, donotanswer, llmbar, humanevalpack, prm800k). cj2.data.curation.decontaminate.
     decontaminate: bool = True
     decontaminate_against: list[str] = field(default_factory=list)
+    eval_data: str | None = "${oc.env:CJ2_EVAL_DATA,null}"  # a folder of evaluation sets, one sub-folder per benchmark or source
 
 
 @dataclass

@@ -169,7 +169,7 @@ def _component_spec(cfg, name: str, component, spool_dir: Path) -> ComponentSpec
     return ComponentSpec(
         name=name, kind=component.kind, template=component.template, role=component.role, seed=cfg.data.seed,
         swap_mode=cfg.data.swap_positions, seq_length=cfg.data.seq_length, tokenizer=cfg.model.tokenizer,
-        judgment_format=component.options.get("judgment_format"), spool_dir=str(spool_dir),
+        judgment_format=component.options.get("judgment_format"), spool_dir=str(spool_dir), language=component.language,
         source=None if component.kind == "synthetic_demo" else plain_component(component),
     )
 
@@ -205,7 +205,7 @@ def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Qua
             elif mixture.is_duplicate(outcome.content_hash):
                 quarantine.add(RejectedRow(name, outcome.file, outcome.row, "duplicate", "same question and responses as an earlier row"), stats)
             else:
-                stats.keep(outcome.tokens, outcome.verdicts)
+                stats.keep(outcome.tokens, outcome.verdicts, outcome.formats, outcome.language)
                 mixture.add(name, outcome.content_hash, outcome.samples, outcome.refs)
         progress.update(task, completed=stats.rows_in, description=f"{name}: {stats.kept} kept, {stats.rows_in - stats.kept} rejected")
     limit = component.max_reject_fraction if component.max_reject_fraction is not None else cfg.data.max_reject_fraction

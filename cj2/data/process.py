@@ -38,6 +38,7 @@ class ComponentSpec:
     tokenizer: str
     spool_dir: str  # where each worker appends the token ids of kept samples (cj2.data.packed.token_spool)
     judgment_format: str | None = None  # verdict format of attached judgments (retemplate)
+    language: str = "en"  # the component's language (records carry their own)
     source: DataComponentConfig | None = None  # how to read its source rows (field mapping); None: records come ready
 
 
@@ -50,6 +51,8 @@ class Kept:
     verdicts: list[str | None]  # each sample's stated verdict (the build's A/B balance)
     file: str  # where the row came from, for the quarantine entry if it turns out a duplicate
     row: int
+    formats: list[str | None]  # each sample's verdict format (None: a critique or G-SFT)
+    language: str  # the row's language (a G-SFT row: its component's)
 
 
 def worker_tokenizer(name: str):
@@ -116,7 +119,9 @@ def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | Tra
             continue
         refs = [spool.append(t, reason) for t, reason in zip(samples, reasons, strict=True)]
         file, row = _origin(spec, record)
-        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples], [s.verdict for s in out], file, row))
+        language = record.language if isinstance(record, JudgeExample) else spec.language
+        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples],
+                             [s.verdict for s in out], file, row, [s.verdict_format for s in out], language))
     spool.flush()
     return outcomes
 

@@ -72,6 +72,7 @@ class RejectedRow:
     row: int  # 1-based position in the file (JSONL: line number; JSON/CSV/Parquet: record number)
     reason: str  # a short key counted in the statistics, e.g. "missing_field"
     detail: str = ""  # the human-readable explanation naming the field
+    about: str = ""  # what the reason is about where it is counted by it: the evaluation source of an eval_overlap row
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
