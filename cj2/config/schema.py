@@ -90,7 +90,10 @@ class DataComponentConfig:
     template: str | None = None  # None: the component kind's default template
     role: str = "as_is"  # as_is | rejudge | retemplate | rft | synthesize
     date_field: str | None = None
-    language: str = "en"
+    language: str = "en"  # the rows' language (cn for Chinese: templates and statistics are per language)
+    # The source's language value (any case) -> en | cn | ...: a row whose value is not listed is in `language`.
+    # HelpSteer3's column names a language or a programming language ("english", "chinese", "python").
+    language_map: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     # Overrides data.max_reject_fraction for this source (e.g. a set whose ties a two-way template drops).
     max_reject_fraction: float | None = None

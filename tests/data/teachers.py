@@ -23,6 +23,8 @@ import os
 import re
 import time
 
+from cj2.data.curation.retemplate import compose_judgment
+from cj2.data.templates import TEMPLATES, JudgeTemplate
 from cj2.sample.engines.base import Usage
 from tests.data.helpers import cot_judgment
 
@@ -61,3 +63,40 @@ class MarkerTeacher:
 
     def close(self):
         pass
+
+
+def _pattern(template: JudgeTemplate) -> re.Pattern:
+    """The template's user message as a regular expression whose groups are its placeholders."""
+    escaped = re.escape(template.user)
+    for field in ("question", "response_a", "response_b"):
+        escaped = escaped.replace(re.escape("{" + field + "}"), f"(?P<{field}>.*)", 1)
+    return re.compile(escaped, re.DOTALL)
+
+
+PAIRWISE = [(t, _pattern(t)) for t in TEMPLATES.values() if t.kind == "pairwise" and not t.needs_requirement]
+
+
+def read_judge_prompt(messages: list[dict]) -> tuple[JudgeTemplate, dict[str, str]] | None:
+    """Which pairwise template wrote ``messages``, and its question and responses; None for another prompt."""
+    system = messages[0]["content"] if messages[0]["role"] == "system" else None
+    for template, pattern in PAIRWISE:
+        found = pattern.fullmatch(messages[-1]["content"]) if template.system == system else None
+        if found:
+            return template, found.groupdict()
+    return None
+
+
+def judge_in_its_format(messages: list[dict], winner) -> str | None:
+    """A judgment in the format the prompt's template asks for, choosing ``winner(question, response_a,
+    response_b)`` ("A", "B" or "tie"; a tie is said only where the format can say it, else A): a complete
+    CJ2 CoT for the CoT templates, a composed judgment (cj2.data.curation.retemplate) for the others.
+    None when ``messages`` is no pairwise judge prompt."""
+    read = read_judge_prompt(messages)
+    if read is None:
+        return None
+    template, values = read
+    side = winner(values["question"], values["response_a"], values["response_b"])
+    if template.verdict_format == "cj2_cot":
+        return cot_judgment("A" if side == "tie" else side)
+    side = side if side != "tie" or template.verdict_format in ("arena_hard", "mtbench_pair", "wildbench") else "A"
+    return compose_judgment(template.verdict_format, f"Comparing the two answers to: {values['question'][:60]}", side)

@@ -29,7 +29,8 @@ EXPECTED = {
     "helpsteer3": (
         [(1, "Write a haiku about rain.", ["Soft rain on the roof / ...", "Rain is water."], "A"),
          (2, "User: Reverse a list in Python.\n\nAssistant: Use reversed().\n\nUser: In place?", ["Use sorted(xs).", "xs.reverse()"], "B"),
-         (3, "What is 0.1 + 0.2 in floating point?", ["About 0.30000000000000004.", "0.30000000000000004 in IEEE 754 doubles."], "tie")],
+         (3, "What is 0.1 + 0.2 in floating point?", ["About 0.30000000000000004.", "0.30000000000000004 in IEEE 754 doubles."], "tie"),
+         (5, "用一句话解释光合作用。", ["植物利用光能把二氧化碳和水变成糖和氧气。", "植物会长大。"], "A")],
         {4: "missing_field"},
     ),
     "helpsteer2": (
@@ -121,6 +122,13 @@ def test_every_recipe_is_complete_and_has_a_fixture():
         assert (FIXTURES / f"{name}.jsonl").is_file(), name
         if c.hub_revision is not None:
             assert len(c.hub_revision) == 40 and all(ch in "0123456789abcdef" for ch in c.hub_revision), name
+
+
+def test_helpsteer3_rows_carry_a_language_code():
+    """Catches: HelpSteer3's language column taken as written ("chinese", "python"), so that no Chinese
+    template is drawn for its Chinese rows and the build counts them under no language JudgerBenchV2 has."""
+    languages = [(r.meta["row"], r.language) for r in load_fixture("helpsteer3", recipes()["helpsteer3"]) if isinstance(r, JudgeExample)]
+    assert languages == [(1, "en"), (2, "en"), (3, "en"), (5, "cn")]
 
 
 def test_pairs_are_not_the_same_response_twice():
