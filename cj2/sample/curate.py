@@ -115,16 +115,17 @@ TEACHER_WORK = ("prompts", "candidates", "prompt_tokens", "completion_tokens")
 
 
 def shard_counts(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """A shard's rows, kept and rejected by reason, and the teacher's work, one record at a time."""
+    """A shard's rows, kept and rejected by reason, and the teacher's and policy models' work, one record at a time."""
     rejected: Counter = Counter()
-    work: Counter = Counter(dict.fromkeys(TEACHER_WORK, 0))
+    work: Counter = Counter()
     rows = 0
     for record in records:
         rows += 1
         work.update(record.get("teacher", {}))
         if "rejected" in record:
             rejected[record["rejected"]["reason"]] += 1
-    return {"rows": rows, "kept": rows - sum(rejected.values()), "rejected": dict(sorted(rejected.items())), "teacher": dict(work)}
+    return {"rows": rows, "kept": rows - sum(rejected.values()), "rejected": dict(sorted(rejected.items())),
+            "teacher": {key: work[key] for key in TEACHER_WORK}, "policies": {key: work[f"policy_{key}"] for key in TEACHER_WORK}}
 
 
 def curate(cfg, teacher=None, show_progress: bool = True) -> dict[str, Any] | None:
@@ -163,13 +164,14 @@ def summarize(cfg, names: list[str]) -> dict[str, Any] | None:
         if pending:
             print(f"curate {name}: shards {pending} are still running; the last task writes the summary", file=sys.stderr)
             return None
-        rejected, work = Counter(), Counter()
+        rejected, work, policies = Counter(), Counter(), Counter()
         for m in manifests:
             rejected.update(m["rejected"])
             work.update(m["teacher"])
+            policies.update(m["policies"])
         components[name] = {"role": cfg.data.components[name].role, "rows": sum(m["rows"] for m in manifests),
                             "kept": sum(m["kept"] for m in manifests), "rejected": dict(sorted(rejected.items())),
-                            "teacher": {key: work[key] for key in TEACHER_WORK}}
+                            "teacher": {key: work[key] for key in TEACHER_WORK}, "policies": {key: policies[key] for key in TEACHER_WORK}}
         components[name]["per_kept_row"] = per_kept_row(components[name])
     total = {key: sum(c["teacher"][key] for c in components.values()) for key in TEACHER_WORK}
     kept = sum(c["kept"] for c in components.values())

@@ -142,9 +142,11 @@ class Curator:
                 self.refused.setdefault(owners[i], message)
         texts = [t for out in outputs if out for t in out]
         completion = iter(text_lengths(texts, self.tokenizer))
+        who = "" if engine is None or engine is self.engine else "policy_"  # a policy model's work is counted apart from the teacher's
         for owner, length, out in zip(owners, prompt_lengths(prompts, self.tokenizer), outputs, strict=True):
             spent = self.spent.setdefault(owner, Counter())
-            spent.update(prompts=1, prompt_tokens=length, candidates=len(out or ()), completion_tokens=sum(next(completion) for _ in out or ()))
+            spent.update({f"{who}prompts": 1, f"{who}prompt_tokens": length, f"{who}candidates": len(out or ()),
+                          f"{who}completion_tokens": sum(next(completion) for _ in out or ())})
         return outputs
 
     def _template_for(self, example: JudgeExample) -> str:

@@ -100,3 +100,22 @@ def judge_in_its_format(messages: list[dict], winner) -> str | None:
         return cot_judgment("A" if side == "tie" else side)
     side = side if side != "tie" or template.verdict_format in ("arena_hard", "mtbench_pair", "wildbench") else "A"
     return compose_judgment(template.verdict_format, f"Comparing the two answers to: {values['question'][:60]}", side)
+
+
+class PolicyModel:
+    """A policy model for knowledge answers (``curate.policy_models`` entry ``{engine: tests.data.teachers:PolicyModel,
+    model: right | wrong}``): to "What is i + i?" the right one says 2i, the wrong one 2i + 1, each in its own words."""
+
+    def __init__(self, model=None):
+        self.model, self.usage, self.prompts = model, Usage(), []
+
+    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
+        self.prompts += prompts
+        out = []
+        for p in prompts:
+            i = int(QUESTION.search(p[-1]["content"]).group(1))
+            out.append([f"[{self.model} {k}] The answer is {2 * i + (self.model == 'wrong')}." for k in range(n)])
+        return out
+
+    def close(self):
+        pass

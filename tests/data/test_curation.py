@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import pytest
 
@@ -267,3 +268,26 @@ def test_labels_no_judgment_can_state_never_reach_the_teacher(tmp_path, qwen_tok
     assert sorted(user_text(p).split("[User's Question]\n")[1][:2] for p in teacher.prompts) == ["Q0", "Q2"]  # 16 candidates, not 32
     stats = json.loads((out / "stats.json").read_text())["components"]["r"]
     assert (stats["kept"], stats["rejected"]) == (2, {"label_not_in_template": 2})
+
+
+def test_knowledge_answers_come_from_the_policy_models_steered_to_the_correct_share(tmp_path, qwen_tokenizer):
+    """curate.policy_models: answer k of a question by policy k mod 2 (a right and a wrong one here), the
+    teacher only judges correctness; picks steer to correct_fraction 0.5. Catches: the teacher still
+    writing the answers it judges (its labels then lean "correct"), one policy answering everything."""
+    from cj2.sample.curate import curate
+    from tests.data.teachers import reply
+
+    path = write_jsonl(tmp_path / "gsm.jsonl", [{"question": f"What is {i} + {i}?", "answer": f"#### {2 * i}"} for i in range(1, 9)])
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"},
+            "options": {"answer_type": "number", "responses_per_question": 4, "correct_fraction": 0.5}}
+    cfg = data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048)
+    cfg.curate.policy_models = [{"name": name, "engine": "tests.data.teachers:PolicyModel", "model": name} for name in ("right", "wrong")]
+    teacher = ScriptedTeacher(reply)  # judges correctness by arithmetic (tests.data.teachers.reply)
+    summary = curate(cfg, teacher, show_progress=False)
+    assert all("[Response]" in user_text(p) for p in teacher.prompts) and len(teacher.prompts) == 8  # judging only
+    picked = [re.search(r"\[Response\]\n\[(\w+) ", user_text(p)).group(1) for p in teacher.prompts]
+    assert Counter(picked) == {"right": 4, "wrong": 4}
+    assert summary["components"]["gsm"]["kept"] == 8
+    # the policies' work is counted apart from the teacher's: 8 questions x 2 policies, 2 answers each
+    work = summary["components"]["gsm"]
+    assert (work["teacher"]["prompts"], work["teacher"]["candidates"], work["policies"]["prompts"], work["policies"]["candidates"]) == (8, 8, 16, 32)
