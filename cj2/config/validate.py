@@ -81,6 +81,8 @@ def check_parallel(cfg, problems: list[Problem]) -> None:
         _positive(problems, f"parallel.{key}", getattr(p, key))
     if min(p.tp, p.pp, p.dp, p.micro_batch_size, p.global_batch_size) <= 0:
         return
+    if p.global_batch_samples is not None and p.global_batch_samples <= 0:
+        problems.append(Problem("parallel.global_batch_samples", f"must be > 0, got {p.global_batch_samples}", "set parallel.global_batch_samples=512, or null to count packed rows"))
     if p.global_batch_size % (p.micro_batch_size * p.dp):
         problems.append(Problem("parallel.global_batch_size", f"{p.global_batch_size} is not divisible by micro_batch_size x dp = {p.micro_batch_size} x {p.dp}", f"use a multiple of {p.micro_batch_size * p.dp}"))
     if p.sp and p.tp == 1:
