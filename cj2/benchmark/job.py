@@ -59,7 +59,8 @@ class Models:
         self.base = model_spec(bench.base_model, bench, "bench.base_model")
         self.policies = [model_spec(p, bench, f"bench.policies[{i}]") for i, p in enumerate(bench.policies)]
         self.judges = [model_spec(j, bench, f"bench.judges[{i}]") for i, j in enumerate(bench.judges)]
-        self.arbiter = model_spec(bench.arbiter, bench, "bench.arbiter") if bench.arbiter else None
+        # tie_rule=arbiter without an arbiter: the first judge decides the splits (an arbiter outside the judges is better)
+        self.arbiter = model_spec(bench.arbiter, bench, "bench.arbiter") if bench.arbiter else self.judges[0] if bench.tie_rule == "arbiter" else None
         self.difficulty = model_spec(bench.difficulty_judge, bench, "bench.difficulty_judge") if bench.difficulty_judge else self.judges[0]
         self.classifier = model_spec(bench.scenario_classifier, bench, "bench.scenario_classifier") if bench.scenario_classifier else None
         answering = [self.base.name] + [p.name for p in self.policies]
@@ -75,8 +76,6 @@ def check_settings(bench, models: Models) -> None:
         raise BenchInputError("bench.queries", "not set: a JSONL file of {\"query\": ...} rows")
     if bench.tie_rule not in TIE_RULES:
         raise BenchInputError("bench.tie_rule", f"expected one of {', '.join(TIE_RULES)}, got {bench.tie_rule!r}")
-    if bench.tie_rule == "arbiter" and models.arbiter is None:
-        raise BenchInputError("bench.arbiter", "tie_rule=arbiter needs an arbiter judge (or set bench.tie_rule=drop)")
     if bench.queries_per_scenario < 1 or bench.num_scenarios < 1:
         raise BenchInputError("bench.queries_per_scenario", f"queries_per_scenario and num_scenarios must be >= 1, got {bench.queries_per_scenario} and {bench.num_scenarios}")
     records = bench.queries_per_scenario * len(models.policies)
@@ -224,6 +223,8 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
             "kept": sum(labels[p].winner is not None for p in index),
             "by_arbiter": how["arbiter"],
             "dropped": how["dropped_tie"] + how["dropped_arbiter_split"],
+            # Per policy: a dropped pair leaves that model's denominator, so its win share (s1) moves.
+            "dropped_by_model": {m: sum(labels[p].winner is None for p in index if pairs[p].model == m) for m in (x.name for x in models.policies)},
             "policy_wins": sum(labels[p].winner == "model" for p in index),
             "agreement": agree,
             "mean_pairwise_agreement": sum(rates) / len(rates) if rates else None,
@@ -247,6 +248,7 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
         "difficulty_unknown": sum(it.difficulty == "unknown" for it in labelled),
         "scenarios": per_scenario,
         "judge_votes": judge_votes,
+        "dropped_by_model": {m: sum(per_scenario[s]["dropped_by_model"][m] for s in scenarios) for m in (x.name for x in models.policies)},
         "calls": stats.stages,
         "calls_made_this_run": stats.made,
         "notes": notes,

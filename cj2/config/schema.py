@@ -319,7 +319,7 @@ class BenchConfig(EngineSettings):
     base_model: Any = None
     policies: list[Any] = field(default_factory=list)
     judges: list[Any] = field(default_factory=list)
-    arbiter: Any = None  # tie_rule=arbiter: the judge that decides pairs the judges split evenly
+    arbiter: Any = None  # tie_rule=arbiter: the judge that decides pairs the judges split evenly; None: the first judge
     difficulty_judge: Any = None  # labels each query easy | medium | hard; None: the first judge
     scenario_classifier: Any = None  # names each cluster from scenario_choices; None: scenario_names / cluster_<k>
     # Scenarios: TF-IDF + k-means clusters of the query pool, named by the mapping or the classifier.
@@ -328,7 +328,10 @@ class BenchConfig(EngineSettings):
     scenario_choices: list[str] = field(default_factory=lambda: ["Knowledge", "Longtext", "Reason_and_analysis", "safe", "Hallucination", "chatQA", "IF", "LanTask", "Creation", "Code_and_AI"])
     queries_per_scenario: int = 100  # Q, balanced over difficulty x language; x len(policies) <= 1000
     seed: int = 1234
-    tie_rule: str = "drop"  # drop | arbiter: what decides a pair whose votes split evenly
+    # arbiter | drop: what decides a pair whose votes split evenly. Dropping takes the pair out of its
+    # policy's denominator, which moves the win shares the rank and score terms compare (the report
+    # counts dropped pairs per policy), so the arbiter decides by default.
+    tie_rule: str = "arbiter"
     judge_parser: str = "lenient"  # official | lenient (cj2.eval.judging.official_parsers), reading the judges' verdicts
     response_temperature: float = 0.7
     response_top_p: float = 0.95
@@ -362,6 +365,8 @@ class EvalConfig:
     # Prompt robustness (cj2.eval.judging.styles.STYLES: detailed, concise ...): a style requirement appended
     # to every question of a pairwise benchmark; launch/robustness.py compares it with the plain prompt.
     style_suffix: str | None = None
+    # Where it goes: instruction (appended to the judge prompt, as the paper's "Style Judge" experiment) | question
+    style_placement: str = "instruction"
     # Critique-guided revision (launch/revise.py): the policy model that answers and revises (any OpenAI-compatible server).
     policy_engine: str = "openai"  # openai | hf
     policy_model: str | None = None

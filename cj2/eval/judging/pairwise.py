@@ -19,7 +19,7 @@ from cj2.eval.core.result import EvalResult
 from cj2.eval.judging.official_parsers import OPENCOMPASS_CHOICE, choice_marker_absent
 from cj2.eval.judging.opencompass_prompts import choice_messages
 from cj2.eval.judging.prompts import get_template, render
-from cj2.eval.judging.styles import styled_question
+from cj2.eval.judging.styles import PLACEMENTS, styled_messages, styled_question
 from cj2.eval.judging.verdict_source import ParseFn, judged_label
 
 
@@ -61,11 +61,15 @@ def pair_requests(items: Sequence[PairItem], eval_cfg) -> list[dict]:
     messages = prompt_renderer(eval_cfg)
     orders = (False, True) if eval_cfg.swap else (False,)
     out = []
+    in_question = eval_cfg.style_placement == "question"
+    if eval_cfg.style_placement not in PLACEMENTS:
+        raise EvalInputError("eval.style_placement", f"{eval_cfg.style_placement!r} is not one of {', '.join(PLACEMENTS)}")
     for index, item in enumerate(items):
-        question = styled_question(item.question, eval_cfg.style_suffix)
+        question = styled_question(item.question, eval_cfg.style_suffix if in_question else None)
         for swapped in orders:
             responses = [item.response_b, item.response_a] if swapped else [item.response_a, item.response_b]
-            out.append({"key": {"index": index, "swapped": swapped}, "messages": messages(question, responses)})
+            prompt = messages(question, responses)
+            out.append({"key": {"index": index, "swapped": swapped}, "messages": prompt if in_question else styled_messages(prompt, eval_cfg.style_suffix)})
     return out
 
 
