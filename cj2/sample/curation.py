@@ -156,8 +156,11 @@ class Curator:
             return self.component.template
         if seeded_unit(self.seed, "judge_template", example.id) < self.cfg.curate.template_share:
             choices = eligible_templates(example)
-            if choices:
-                return choices[int(seeded_unit(self.seed, "judge_template_pick", example.id) * len(choices))].name
+            if choices:  # a format first, each as likely (Arena-Hard's four templates do not crowd out the "winner" format), then one of its templates
+                formats = sorted({t.verdict_format for t in choices})
+                chosen = formats[int(seeded_unit(self.seed, "judge_format", example.id) * len(formats))]
+                of_format = [t for t in choices if t.verdict_format == chosen]
+                return of_format[int(seeded_unit(self.seed, "judge_template_pick", example.id) * len(of_format))].name
         return "cj2_cot_cn" if example.language == "cn" else "cj2_cot"
 
     def _refused_prompt(self, index: int, example: JudgeExample) -> RejectedRow:

@@ -119,3 +119,43 @@ class PolicyModel:
 
     def close(self):
         pass
+
+
+class OracleTeacher:
+    """A teacher for the public-pool fixture build: it knows each pair's better response (``oracle``:
+    (question, response A, response B) -> "A" | "B" | "tie", both orders) and judges in the format the
+    prompt's template asks for, but errs on a seeded 30% of its candidates (it names the other side),
+    so that some pairs need more than the first candidates; every candidate argues in its own words,
+    and every other CoT judgment writes its numbered analysis with raw line breaks, as large teachers
+    do. Any other prompt (knowledge answers and their correctness) goes to ``other(messages, k)``.
+    Candidate ``j`` of a prompt is the one for seed ``s + j`` (tests.data.helpers.ScriptedTeacher)."""
+
+    def __init__(self, oracle: dict, other):
+        from tests.data.helpers import ScriptedTeacher
+
+        self.oracle, self.other = oracle, other
+        self._scripted = ScriptedTeacher(self.reply)
+        self.usage, self.prompts = self._scripted.usage, self._scripted.prompts
+
+    def reply(self, messages, k):
+        read = read_judge_prompt(messages)
+        if read is None:
+            return self.other(messages, k)
+        template, values = read
+        side = self.oracle[(values["question"], values["response_a"], values["response_b"])]
+        if int(hashlib.sha256(f"{values['question']}|{values['response_a']}|{k}".encode()).hexdigest(), 16) % 10 < 3:
+            side = {"A": "B", "B": "A", "tie": "A"}[side]  # a wrong judgment
+        if template.verdict_format == "cj2_cot":
+            side = "A" if side == "tie" else side
+            if k % 2:
+                return cot_judgment(side, **{key: f"Point {k}.1 on {key.lower()}.\n2. A second point, take {k}." for key in
+                                             ("User's Demand", "Strengths of Model A", "Weaknesses of Model A", "Strengths of Model B", "Weaknesses of Model B", "Reasoning")}).replace("\\n", "\n")
+            return cot_judgment(side, Reasoning=f"Take {k}: the {'first' if side == 'A' else 'second'} response serves the request better.")
+        tie_capable = template.verdict_format in ("arena_hard", "mtbench_pair", "wildbench")
+        return compose_judgment(template.verdict_format, f"Take {k}: weighing both answers to {values['question'][:40]}", side if side != "tie" or tie_capable else "A")
+
+    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
+        return self._scripted.generate(prompts, n, temperature, top_p, max_tokens, seed)
+
+    def close(self):
+        pass

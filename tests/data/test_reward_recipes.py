@@ -23,7 +23,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "reward"
 EXPECTED = {
     "skywork": (
         [(1, "What is 2+2?", ["2+2 = 4.", "2+2 = 5."], "A"),
-         (2, "User: Name a colour.\n\nAssistant: Blue.\n\nUser: Another one?", ["Green.", "Blue again."], "A")],
+         (2, "User: Name a colour.\n\nAssistant: Blue.\n\nUser: Another one?", ["Green.", "Blue again."], "A"),
+         (5, "Explain photosynthesis in one sentence.", ["Plants turn light, water and CO2 into sugar and oxygen.", "It is a plant thing."], "A")],  # a HelpSteer2 pair
         {3: "empty_response", 4: "bad_field"},
     ),
     "helpsteer3": (
