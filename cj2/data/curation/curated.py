@@ -25,6 +25,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from cj2.data.curation.known_pairs import earlier_components
 from cj2.data.records import JudgeExample, RejectedRow
 from cj2.utils.jsonl import jsonl_records
 from cj2.utils.shard_store import ShardStore
@@ -53,8 +54,6 @@ def component_dir(cfg, name: str) -> Path:
 def fingerprint(cfg, name: str) -> dict[str, Any]:
     """Everything that decides a component's curated rows (``run.json``): a resumed or later
     task with other settings is refused rather than mixing two curations."""
-    from cj2.data.curation.known_pairs import earlier_components
-
     component = OmegaConf.to_container(cfg.data.components[name], resolve=True)
     component.pop("max_reject_fraction", None)  # the build's stopping rule, not the rows
     path = component.get("path")
