@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from cj2.benchmark.calls import CallStats, Decoding, stored_calls
-from cj2.benchmark.models import EngineFactory, LazyEngine, ModelSpec, build_engine_for, model_spec
 from cj2.benchmark.moj import ORDERS, TIE_RULES, Label, Pair, agreement, decide, judge_requests, vote
 from cj2.benchmark.queries import BenchInputError, read_queries
 from cj2.benchmark.records import category_of, scenario_records, win_table, write_benchmark
@@ -41,6 +40,7 @@ from cj2.benchmark.scenarios import (
 from cj2.benchmark.select import LabelledQuery, select_per_scenario
 from cj2.eval.benchmarks.judgerbenchv2.positions import BLOCK, REPEATS
 from cj2.eval.core.files import stop_on_input_error
+from cj2.sample.model_entries import EngineFactory, LazyEngine, ModelEntryError, ModelSpec, build_engine_for, model_spec
 from cj2.utils.shard_store import write_jsonl
 
 MAX_RECORDS_PER_SCENARIO = BLOCK * REPEATS  # the published A/B position list covers 1000 records
@@ -59,7 +59,8 @@ class Models:
         self.base = model_spec(bench.base_model, bench, "bench.base_model")
         self.policies = [model_spec(p, bench, f"bench.policies[{i}]") for i, p in enumerate(bench.policies)]
         self.judges = [model_spec(j, bench, f"bench.judges[{i}]") for i, j in enumerate(bench.judges)]
-        self.arbiter = model_spec(bench.arbiter, bench, "bench.arbiter") if bench.arbiter else None
+        # tie_rule=arbiter without an arbiter: the first judge decides the splits (an arbiter outside the judges is better)
+        self.arbiter = model_spec(bench.arbiter, bench, "bench.arbiter") if bench.arbiter else self.judges[0] if bench.tie_rule == "arbiter" else None
         self.difficulty = model_spec(bench.difficulty_judge, bench, "bench.difficulty_judge") if bench.difficulty_judge else self.judges[0]
         self.classifier = model_spec(bench.scenario_classifier, bench, "bench.scenario_classifier") if bench.scenario_classifier else None
         answering = [self.base.name] + [p.name for p in self.policies]
@@ -75,8 +76,6 @@ def check_settings(bench, models: Models) -> None:
         raise BenchInputError("bench.queries", "not set: a JSONL file of {\"query\": ...} rows")
     if bench.tie_rule not in TIE_RULES:
         raise BenchInputError("bench.tie_rule", f"expected one of {', '.join(TIE_RULES)}, got {bench.tie_rule!r}")
-    if bench.tie_rule == "arbiter" and models.arbiter is None:
-        raise BenchInputError("bench.arbiter", "tie_rule=arbiter needs an arbiter judge (or set bench.tie_rule=drop)")
     if bench.queries_per_scenario < 1 or bench.num_scenarios < 1:
         raise BenchInputError("bench.queries_per_scenario", f"queries_per_scenario and num_scenarios must be >= 1, got {bench.queries_per_scenario} and {bench.num_scenarios}")
     records = bench.queries_per_scenario * len(models.policies)
@@ -224,6 +223,8 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
             "kept": sum(labels[p].winner is not None for p in index),
             "by_arbiter": how["arbiter"],
             "dropped": how["dropped_tie"] + how["dropped_arbiter_split"],
+            # Per policy: a dropped pair leaves that model's denominator, so its win share (s1) moves.
+            "dropped_by_model": {m: sum(labels[p].winner is None for p in index if pairs[p].model == m) for m in (x.name for x in models.policies)},
             "policy_wins": sum(labels[p].winner == "model" for p in index),
             "agreement": agree,
             "mean_pairwise_agreement": sum(rates) / len(rates) if rates else None,
@@ -247,6 +248,7 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
         "difficulty_unknown": sum(it.difficulty == "unknown" for it in labelled),
         "scenarios": per_scenario,
         "judge_votes": judge_votes,
+        "dropped_by_model": {m: sum(per_scenario[s]["dropped_by_model"][m] for s in scenarios) for m in (x.name for x in models.policies)},
         "calls": stats.stages,
         "calls_made_this_run": stats.made,
         "notes": notes,
@@ -254,7 +256,7 @@ def build_report(bench, models, pool, clustering, names, labelled, selected_by_s
 
 
 def run(cfg) -> dict[str, Any]:
-    with stop_on_input_error("build_bench"):  # BenchInputError, or a setting read through cj2.eval (bench.judge_parser)
+    with stop_on_input_error("build_bench", ModelEntryError):  # BenchInputError, a model entry, or a setting read through cj2.eval (bench.judge_parser)
         report = build(cfg.bench)
     out = Path(cfg.bench.output_dir)
     kept = sum(s["kept"] for s in report["scenarios"].values())

@@ -40,6 +40,8 @@ def markdown(report: dict) -> str:
             f"| {lan.get('en', 0)} | {lan.get('cn', 0)} | {s['pairs']} | {s['kept']} | {s['by_arbiter']} | {s['dropped']} | {s['policy_wins']} "
             f"| {_fmt(a['fleiss_kappa'])} ({a['kappa_pairs']} pairs) | {_fmt(s['mean_pairwise_agreement'])} |"
         )
+    lines += ["", "Pairs dropped per policy (each leaves that policy's denominator): "
+              + (", ".join(f"`{m}` {n}" for m, n in report["dropped_by_model"].items()) or "-") + "."]
     lines += ["", "## Clusters", "", "| cluster | scenario | queries | top terms |", "|---|---|---|---|"]
     for c in report["clusters"]:
         lines.append(f"| {c['cluster']} | {c['scenario']} | {c['size']} | {', '.join(c['top_terms'])} |")

@@ -129,6 +129,8 @@ def logit_positions_of_build(cfg) -> int | None:
             rows = f.get_tensor("sample_row")
             needed = f.get_tensor("sample_loss_tokens").astype(np.int64) + (f.get_tensor("sample_verdict") >= 0)
             per_row.append(np.bincount(rows, weights=needed, minlength=shard["rows"]))
+    if not per_row:  # a split without rows
+        return None
     busiest = np.sort(np.concatenate(per_row))[-cfg.parallel.micro_batch_size :]
     return int(busiest.sum())
 
@@ -168,11 +170,49 @@ def requested_host_memory(mem_gb) -> str:
     return "all of each node's memory (cluster.mem_gb=0, --mem=0)" if mem_gb == 0 else f"{mem_gb} GB per node"
 
 
+def samples_per_row(cfg) -> float | None:
+    """Judge samples per packed row of the built training split; None when it is not built."""
+    index = Path(cfg.data.output_dir) / "train" / "index.json"
+    if not index.is_file():
+        return None
+    stats = json.loads(index.read_text())["stats"]
+    return stats["samples_packed"] / stats["rows"] if stats["rows"] else None
+
+
+def global_batch_rows(cfg) -> int:
+    """Packed rows per optimizer step: ``parallel.global_batch_size``, or ``parallel.global_batch_samples``
+    judge samples over the build's samples per row, rounded to a multiple of micro_batch_size x dp
+    (at least one). The samples setting needs the build (a ValueError says so)."""
+    p = cfg.parallel
+    if p.global_batch_samples is None:
+        return p.global_batch_size
+    per_row = samples_per_row(cfg)
+    if per_row is None:
+        raise ValueError(f"parallel.global_batch_samples={p.global_batch_samples} counts judge samples, converted to packed rows with the build's "
+                         f"samples per row: build the data first ({cfg.data.output_dir}), or set parallel.global_batch_samples=null to count rows")
+    unit = p.micro_batch_size * p.dp
+    return max(unit, round(p.global_batch_samples / per_row / unit) * unit)
+
+
+def batch_plan(cfg) -> dict[str, object]:
+    """The global batch in both units: packed rows (what a step reads) and judge samples (what papers count)."""
+    p = cfg.parallel
+    per_row = samples_per_row(cfg)
+    if p.global_batch_samples is not None and per_row is None:
+        return {"rows": p.global_batch_size, "samples": p.global_batch_samples, "set_in": "samples (parallel.global_batch_samples)",
+                "samples_per_row": "unknown until the data is built: the rows are derived from it then; until then the plan assumes parallel.global_batch_size rows"}
+    rows = global_batch_rows(cfg)
+    return {"rows": rows, "samples": round(rows * per_row) if per_row else "unknown until the data is built",
+            "set_in": "samples (parallel.global_batch_samples)" if p.global_batch_samples is not None else "packed rows (parallel.global_batch_size)",
+            "samples_per_row": round(per_row, 2) if per_row else "unknown until the data is built"}
+
+
 def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
     """The facts a user checks before submitting: world size, layout, memory, steps, tokens."""
     p, c = cfg.parallel, cfg.cluster
     world = p.tp * p.pp * p.dp
-    tokens_per_step = p.global_batch_size * cfg.data.seq_length
+    batch = batch_plan(cfg)
+    tokens_per_step = batch["rows"] * cfg.data.seq_length
     steps: int | None = cfg.train.max_steps
     if steps is None and dataset_tokens is not None:
         steps = max(1, cfg.train.epochs * dataset_tokens // tokens_per_step)
@@ -183,7 +223,8 @@ def run_plan(cfg, dataset_tokens: int | None = None) -> dict[str, object]:
         "world_size": world,
         "layout": f"TP{p.tp} x PP{p.pp} x DP{p.dp}" + (" + SP" if p.sp else ""),
         "where": f"{c.kind}: {c.nodes} node(s) x {c.gpus_per_node or c.nproc} {'GPU' if c.gpus_per_node else 'CPU process'}(es)",
-        "micro_batches_per_step": p.global_batch_size // max(1, p.micro_batch_size * p.dp),
+        "global_batch": batch,
+        "micro_batches_per_step": batch["rows"] // max(1, p.micro_batch_size * p.dp),
         "tokens_per_step": tokens_per_step,
         "steps": steps if steps is not None else "one pass over the built data (unknown until data is built)",
         "total_tokens": steps * tokens_per_step if isinstance(steps, int) else "unknown",

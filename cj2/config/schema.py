@@ -61,7 +61,13 @@ class ParallelConfig:
     sp: bool = False
     dp: int = 1
     micro_batch_size: int = 1
+    # Packed rows (data.seq_length tokens each, several judge samples in one) per optimizer step, as in Megatron.
     global_batch_size: int = 512
+    # Judge samples per step, as papers count a batch (CompassJudger-2: 512). When set, training takes
+    # round(samples / the build's samples per packed row) rows, a multiple of micro_batch_size x dp
+    # (cj2.config.plan.global_batch_rows); global_batch_size is then only the planner's assumption until
+    # the data is built. The dry run prints both units.
+    global_batch_samples: int | None = None
     use_distributed_optimizer: bool = True
     # Activation recomputation: none | selective (core attention; cheap) | full (every layer).
     recompute: str = "none"
@@ -89,10 +95,16 @@ class DataComponentConfig:
     label_map: dict[str, str] = field(default_factory=dict)  # source label value -> A | B | tie
     weight: float = 1.0
     num_samples: int | None = None  # absolute count; overrides weight
+    # This component's rows as a fraction of the selected mixture (e.g. 0.15 for a G-SFT set that keeps
+    # general ability without outweighing the judge data); overrides weight. Shares sum to below 1.
+    share: float | None = None
     template: str | None = None  # None: the component kind's default template
     role: str = "as_is"  # as_is | rejudge | retemplate | rft | synthesize
     date_field: str | None = None
-    language: str = "en"
+    language: str = "en"  # the rows' language (cn for Chinese: templates and statistics are per language)
+    # The source's language value (any case) -> en | cn | ...: a row whose value is not listed is in `language`.
+    # HelpSteer3's column names a language or a programming language ("english", "chinese", "python").
+    language_map: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     # Overrides data.max_reject_fraction for this source (e.g. a set whose ties a two-way template drops).
     max_reject_fraction: float | None = None
@@ -118,10 +130,14 @@ class DataConfig:
     num_workers: int = 1
     # Rows per work unit handed to a worker process (and per tokenizer batch).
     chunk_size: int = 512
-    # Quarantine (eval_overlap) training rows whose normalized question is in an evaluation file:
-    # every .json/.jsonl/.parquet/.csv file (folders: recursively) of decontaminate_against.
+    # Quarantine (eval_overlap) training rows whose normalized question is in an evaluation file
+    # (every .json/.jsonl/.parquet/.csv file, folders recursively): every registered benchmark's data
+    # that is present (its eval config's files, <eval_data>/<benchmark>), the entries of
+    # decontaminate_against, and for rft components RewardBench's prompt sources (<eval_data>/mt-bench,
+    # alpacaeval, xstest, donotanswer, llmbar, humanevalpack, prm800k). cj2.data.curation.decontaminate.
     decontaminate: bool = True
     decontaminate_against: list[str] = field(default_factory=list)
+    eval_data: str | None = "${oc.env:CJ2_EVAL_DATA,null}"  # a folder of evaluation sets, one sub-folder per benchmark or source
 
 
 @dataclass
@@ -210,7 +226,7 @@ class TrackingConfig:
 class EngineSettings:
     """How a model is reached (cj2.sample.engines): the engine kind and its server / device settings.
 
-    One type for ``sample.*``, ``bench.*`` and each bench model entry (cj2.benchmark.models.ModelSpec).
+    One type for ``sample.*``, ``bench.*`` and each bench model entry (cj2.sample.model_entries.ModelSpec; also each curate.policy_models entry).
     """
 
     engine: str = "hf"  # hf | megatron | openai | rule | module:Class (your own engine class)
@@ -233,6 +249,10 @@ class SampleConfig(EngineSettings):
     template: str = "cj2_cot"
     verdict_format: str = "cj2_cot"  # a cj2.verdicts format; candidates are accepted when verdict == label
     n: int = 8
+    # Adaptive sampling (launch/curate.py; launch/sample.py keeps every candidate for its reports): ask
+    # for this many candidates first, and for the rest of n only where none of them is accepted (an easy
+    # pair costs n_first, not n). None: all n at once.
+    n_first: int | None = 2
     # hf engine: constrained decoding, every candidate exactly one of these strings (e.g. ["[[A]]", "[[B]]"]
     # with template/verdict_format mtbench_pair): a small teacher's candidates all parse. Empty: free text.
     choices: list[str] = field(default_factory=list)
@@ -241,8 +261,16 @@ class SampleConfig(EngineSettings):
     max_tokens: int = 2048
     seed: int = 1234
     # M, the accepted judgments kept per item as training targets, on every path (launch/sample.py,
-    # launch/curate.py: rft / rejudge / synthesize); 0: all. 1 by default: the paper does not state M.
-    accept_cap: int = 1
+    # launch/curate.py: rft / rejudge / synthesize); 0: all. The paper does not state M; 2 keeps two
+    # different paid-for analyses of a pair (the prefix diversity the verdict-position loss learns from).
+    accept_cap: int = 2
+    # An accepted candidate this similar to one already kept (Jaccard similarity of character 5-grams of
+    # its text, of its values for the CoT format) is a near-duplicate and not kept; 1.0: exact copies only.
+    near_duplicate: float = 0.8
+    # The teacher server's context in tokens (vLLM --max-model-len); None: what the engine reports
+    # (vLLM's /v1/models), else data.seq_length alone. Curation quarantines a row as over_long before
+    # generation when its judge prompt + max_tokens exceeds min(context, data.seq_length).
+    context_length: int | None = None
     # Which order(s) of each pair the teacher judges (cj2.sample.items): the mixture's own setting by default.
     swap_positions: str = "${data.swap_positions}"
     flush_every: int = 32  # items per engine call and per atomic part (the most a kill can lose)
@@ -267,6 +295,18 @@ class CurateConfig:
     shard_index: int | None = None  # None: every shard (local) / the array task id (slurm)
     flush_every: int = 64  # rows per teacher call and per atomic part (the most a kill can lose)
     progress: bool = True
+    # The share of rejudge / rft rows the teacher judges under a template drawn per row (the community
+    # formats cj2.data.curation.retemplate can compose: JudgerBenchV2 "winner", Arena-Hard, MT-Bench,
+    # WildBench ...; the row's language), kept when that format's parser reads the label; the rest get
+    # the CJ2 CoT (cj2_cot_cn for Chinese rows). A component's own `template` wins.
+    template_share: float = 0.25
+    # A pair (question and both responses, either order) that an earlier component of the mixture, or an
+    # earlier row of the same one, already holds is quarantined as `duplicate` before the teacher sees it.
+    skip_known_pairs: bool = True
+    # Knowledge answers (synthesize, kind knowledge) written by these models instead of the teacher, answer k
+    # of a question by model k mod len: each a served model name at the sample.* engine settings, or
+    # {name, engine, model, base_url, ...}. Empty: the teacher writes them.
+    policy_models: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -287,7 +327,7 @@ class BenchConfig(EngineSettings):
     base_model: Any = None
     policies: list[Any] = field(default_factory=list)
     judges: list[Any] = field(default_factory=list)
-    arbiter: Any = None  # tie_rule=arbiter: the judge that decides pairs the judges split evenly
+    arbiter: Any = None  # tie_rule=arbiter: the judge that decides pairs the judges split evenly; None: the first judge
     difficulty_judge: Any = None  # labels each query easy | medium | hard; None: the first judge
     scenario_classifier: Any = None  # names each cluster from scenario_choices; None: scenario_names / cluster_<k>
     # Scenarios: TF-IDF + k-means clusters of the query pool, named by the mapping or the classifier.
@@ -296,7 +336,10 @@ class BenchConfig(EngineSettings):
     scenario_choices: list[str] = field(default_factory=lambda: ["Knowledge", "Longtext", "Reason_and_analysis", "safe", "Hallucination", "chatQA", "IF", "LanTask", "Creation", "Code_and_AI"])
     queries_per_scenario: int = 100  # Q, balanced over difficulty x language; x len(policies) <= 1000
     seed: int = 1234
-    tie_rule: str = "drop"  # drop | arbiter: what decides a pair whose votes split evenly
+    # arbiter | drop: what decides a pair whose votes split evenly. Dropping takes the pair out of its
+    # policy's denominator, which moves the win shares the rank and score terms compare (the report
+    # counts dropped pairs per policy), so the arbiter decides by default.
+    tie_rule: str = "arbiter"
     judge_parser: str = "lenient"  # official | lenient (cj2.eval.judging.official_parsers), reading the judges' verdicts
     response_temperature: float = 0.7
     response_top_p: float = 0.95
@@ -330,6 +373,8 @@ class EvalConfig:
     # Prompt robustness (cj2.eval.judging.styles.STYLES: detailed, concise ...): a style requirement appended
     # to every question of a pairwise benchmark; launch/robustness.py compares it with the plain prompt.
     style_suffix: str | None = None
+    # Where it goes: instruction (appended to the judge prompt, as the paper's "Style Judge" experiment) | question
+    style_placement: str = "instruction"
     # Critique-guided revision (launch/revise.py): the policy model that answers and revises (any OpenAI-compatible server).
     policy_engine: str = "openai"  # openai | hf
     policy_model: str | None = None

@@ -88,6 +88,8 @@ def check_parallel(cfg, problems: list[Problem]) -> None:
         _positive(problems, f"parallel.{key}", getattr(p, key))
     if min(p.tp, p.pp, p.dp, p.micro_batch_size, p.global_batch_size) <= 0:
         return
+    if p.global_batch_samples is not None and p.global_batch_samples <= 0:
+        problems.append(Problem("parallel.global_batch_samples", f"must be > 0, got {p.global_batch_samples}", "set parallel.global_batch_samples=512, or null to count packed rows"))
     if p.global_batch_size % (p.micro_batch_size * p.dp):
         problems.append(Problem("parallel.global_batch_size", f"{p.global_batch_size} is not divisible by micro_batch_size x dp = {p.micro_batch_size} x {p.dp}", f"use a multiple of {p.micro_batch_size * p.dp}"))
     if p.sp and p.tp == 1:
@@ -215,6 +217,8 @@ def check_data(cfg, problems: list[Problem], reader: str | None = None, produced
             problems.append(Problem(f"{key}.weight", f"must be >= 0, got {comp.weight}", "use a non-negative weight"))
         if comp.num_samples is not None and comp.num_samples < 0:
             problems.append(Problem(f"{key}.num_samples", f"must be >= 0, got {comp.num_samples}", "use a non-negative count or null"))
+        if comp.share is not None and not (0 < comp.share < 1 and comp.num_samples is None):
+            problems.append(Problem(f"{key}.share", f"must be in (0, 1) and without num_samples, got share {comp.share}, num_samples {comp.num_samples}", f"set {key}.share=0.15 (and {key}.num_samples=null)"))
         if comp.template is not None:
             from cj2.data.templates import TEMPLATES
 
@@ -245,6 +249,9 @@ def check_data(cfg, problems: list[Problem], reader: str | None = None, produced
             bench, why = found
             problems.append(Problem(f"{key}.{'path' if comp.path else 'hub_name'}", f"component {name!r} reads {comp.path or comp.hub_name}, evaluation data of benchmark {bench!r} ({why}): a judge trained on it is scored on what it saw",
                                     f"use a training split of another source, or set {key}.allow_eval_source=true to train on it knowingly"))
+    shares = sum(c.share for c in d.components.values() if c.share is not None)
+    if shares >= 1:
+        problems.append(Problem("data.components", f"the components' shares sum to {shares:g}: nothing is left for the others", "lower the shares below 1 in sum"))
     for path in d.decontaminate_against if reader and d.decontaminate else ():
         if not os.path.exists(path):
             problems.append(Problem("data.decontaminate_against", f"no evaluation data at {path}", "point it at existing evaluation files or folders, or remove the entry"))
@@ -283,6 +290,13 @@ def check_sample(cfg, problems: list[Problem], check_files: bool) -> None:
         problems.append(Problem("sample.accept_cap", f"must be >= 0, got {s.accept_cap}", "set sample.accept_cap=1 (0 keeps every accepted candidate)"))
     if s.max_retries < 0:
         problems.append(Problem("sample.max_retries", f"must be >= 0, got {s.max_retries}", "set sample.max_retries=5"))
+    if s.n_first is not None and s.n_first < 1:  # above n it asks for all n at once
+        problems.append(Problem("sample.n_first", f"must be >= 1, got {s.n_first}", "set sample.n_first=2, or null to ask for all n at once"))
+    if not 0 < s.near_duplicate <= 1:
+        problems.append(Problem("sample.near_duplicate", f"must be in (0, 1], got {s.near_duplicate}", "set sample.near_duplicate=0.8 (1.0: only exact copies are duplicates)"))
+    if s.context_length is not None and s.context_length <= s.max_tokens:
+        problems.append(Problem("sample.context_length", f"{s.context_length} leaves no room for a prompt beside sample.max_tokens={s.max_tokens}",
+                                "set it to the teacher server's context (vLLM --max-model-len), or null to read it from the server"))
     from cj2.data.templates import TEMPLATES
     from cj2.verdicts import FORMATS
 
@@ -312,6 +326,8 @@ def check_curate(cfg, problems: list[Problem], check_files: bool) -> None:
         _positive(problems, f"curate.{key}", getattr(c, key))
     if c.shard_index is not None and not 0 <= c.shard_index < c.num_shards:
         problems.append(Problem("curate.shard_index", f"{c.shard_index} is outside [0, {c.num_shards})", "leave curate.shard_index=null to run every shard"))
+    if not 0 <= c.template_share <= 1:
+        problems.append(Problem("curate.template_share", f"must be in [0, 1], got {c.template_share}", "set curate.template_share=0.25 (0: every row in the CJ2 CoT)"))
     if not check_files:
         return
     from cj2.data.curation.curated import teacher_components

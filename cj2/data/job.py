@@ -37,7 +37,14 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from cj2.data.curation import decontaminate
-from cj2.data.curation.curated import TEACHER_KEYS, TEACHER_ROLES, CurationMissing, curated_rows, require_curated
+from cj2.data.curation.curated import (
+    TEACHER_KEYS,
+    TEACHER_ROLES,
+    CurationMissing,
+    curate_settings,
+    curated_rows,
+    require_curated,
+)
 from cj2.data.packed.mixture import Mixture
 from cj2.data.packed.quarantine import ComponentStats, Quarantine
 from cj2.data.packed.token_spool import RefTable, close_spools
@@ -73,6 +80,7 @@ def hashed_config(cfg) -> dict:
         # knowledge picks (cj2.data.curation.curated.fingerprint). Never sample.output_dir: a run name
         # there gave every ablation preset its own hash.
         payload["teacher"] = {key: cfg.sample[key] for key in TEACHER_KEYS}
+        payload["curate"] = curate_settings(cfg)
         payload["curate_shards"] = cfg.curate.num_shards
     return payload
 
@@ -161,7 +169,7 @@ def _component_spec(cfg, name: str, component, spool_dir: Path) -> ComponentSpec
     return ComponentSpec(
         name=name, kind=component.kind, template=component.template, role=component.role, seed=cfg.data.seed,
         swap_mode=cfg.data.swap_positions, seq_length=cfg.data.seq_length, tokenizer=cfg.model.tokenizer,
-        judgment_format=component.options.get("judgment_format"), spool_dir=str(spool_dir),
+        judgment_format=component.options.get("judgment_format"), spool_dir=str(spool_dir), language=component.language,
         source=None if component.kind == "synthetic_demo" else plain_component(component),
     )
 
@@ -197,7 +205,7 @@ def _run_component(cfg, name, component, pool, mixture: Mixture, quarantine: Qua
             elif mixture.is_duplicate(outcome.content_hash):
                 quarantine.add(RejectedRow(name, outcome.file, outcome.row, "duplicate", "same question and responses as an earlier row"), stats)
             else:
-                stats.keep(outcome.tokens, outcome.verdicts)
+                stats.keep(outcome.tokens, outcome.verdicts, outcome.formats, outcome.language)
                 mixture.add(name, outcome.content_hash, outcome.samples, outcome.refs)
         progress.update(task, completed=stats.rows_in, description=f"{name}: {stats.kept} kept, {stats.rows_in - stats.kept} rejected")
     limit = component.max_reject_fraction if component.max_reject_fraction is not None else cfg.data.max_reject_fraction
@@ -288,7 +296,7 @@ def _build_into(out_dir: Path, cfg, show_progress: bool, pack: bool) -> dict:
             close_spools(mixture.dir)
             if pool is not None:
                 pool.terminate()
-        rules = {name: (c.weight, c.num_samples) for name, c in cfg.data.components.items()}
+        rules = {name: (c.weight, c.num_samples, c.share) for name, c in cfg.data.components.items()}
         for name, count in mixture.select(rules, cfg.data.validation_fraction).items():
             components[name].selected = count
         mixture.cleanup()

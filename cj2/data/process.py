@@ -7,7 +7,6 @@ sample is tokenized here, once, in one batch per chunk; packing later only copie
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from cj2.data.curation.render import check_label, to_sample
 from cj2.data.curation.retemplate import retemplate
 from cj2.data.packed.token_spool import process_spool
 from cj2.data.packed.tokenize import tokenize_batch
-from cj2.data.records import JudgeExample, RejectedRow, TrainingSample
+from cj2.data.records import JudgeExample, RejectedRow, TrainingSample, content_hash
 from cj2.data.sources.demo import demo_judgment
 from cj2.data.sources.loaders import RowError, SourceRow, example_of
 from cj2.data.templates import DEFAULTS, get_template
@@ -39,6 +38,7 @@ class ComponentSpec:
     tokenizer: str
     spool_dir: str  # where each worker appends the token ids of kept samples (cj2.data.packed.token_spool)
     judgment_format: str | None = None  # verdict format of attached judgments (retemplate)
+    language: str = "en"  # the component's language (records carry their own)
     source: DataComponentConfig | None = None  # how to read its source rows (field mapping); None: records come ready
 
 
@@ -51,15 +51,8 @@ class Kept:
     verdicts: list[str | None]  # each sample's stated verdict (the build's A/B balance)
     file: str  # where the row came from, for the quarantine entry if it turns out a duplicate
     row: int
-
-
-def content_hash(record: JudgeExample | TrainingSample) -> str:
-    """Same question and responses (in either order) -> same hash, across components."""
-    if isinstance(record, TrainingSample):
-        payload = json.dumps([record.messages, record.target], ensure_ascii=False, sort_keys=True)
-    else:
-        payload = "\x00".join([record.question, *sorted(record.responses)])
-    return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+    formats: list[str | None]  # each sample's verdict format (None: a critique or G-SFT)
+    language: str  # the row's language (a G-SFT row: its component's)
 
 
 def worker_tokenizer(name: str):
@@ -126,7 +119,9 @@ def process_chunk(spec: ComponentSpec, items: list[tuple[int, JudgeExample | Tra
             continue
         refs = [spool.append(t, reason) for t, reason in zip(samples, reasons, strict=True)]
         file, row = _origin(spec, record)
-        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples], [s.verdict for s in out], file, row))
+        language = record.language if isinstance(record, JudgeExample) else spec.language
+        outcomes.append(Kept(content_hash(record), [json.dumps(s.to_dict(), ensure_ascii=False) for s in out], refs, [len(t.input_ids) for t in samples],
+                             [s.verdict for s in out], file, row, [s.verdict_format for s in out], language))
     spool.flush()
     return outcomes
 

@@ -8,6 +8,8 @@ Both round-trip through plain dicts (JSONL).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -70,6 +72,17 @@ class RejectedRow:
     row: int  # 1-based position in the file (JSONL: line number; JSON/CSV/Parquet: record number)
     reason: str  # a short key counted in the statistics, e.g. "missing_field"
     detail: str = ""  # the human-readable explanation naming the field
+    about: str = ""  # what the reason is about where it is counted by it: the evaluation source of an eval_overlap row
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def content_hash(record: JudgeExample | TrainingSample) -> str:
+    """Same question and responses (in either order) -> same hash, across components: the build keeps
+    the first such row, and curation never asks the teacher about it twice (curate.skip_known_pairs)."""
+    if isinstance(record, TrainingSample):
+        payload = json.dumps([record.messages, record.target], ensure_ascii=False, sort_keys=True)
+    else:
+        payload = "\x00".join([record.question, *sorted(record.responses)])
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()

@@ -5,7 +5,10 @@ Each component (role ``rejudge``, ``rft`` or ``synthesize``; cj2.sample.curation
 exactly once through the shard store (cj2.utils.shard_store): rows go to the teacher
 ``curate.flush_every`` at a time, each batch's outcomes are committed as one atomic part, and a
 killed task resumes after the last committed part, repeating at most the batch it was in. Rows
-whose question is evaluation data are quarantined before the teacher sees them.
+whose question is evaluation data, and pairs an earlier component or row already holds
+(``curate.skip_known_pairs``), are quarantined before the teacher sees them. Each curated row
+records the teacher's work on it (prompts, candidates, prompt and completion tokens); the summary
+divides it by the rows kept.
 
 Locally (``curate.shard_index=null``) one process works through every shard; in a SLURM array
 each task takes its own shard, and whichever finds every shard done writes ``summary.json``. The
@@ -24,8 +27,10 @@ from typing import Any
 
 from cj2.data.curation import decontaminate
 from cj2.data.curation.curated import component_dir, differences, encode, fingerprint, teacher_components
+from cj2.data.curation.known_pairs import KnownPairs
 from cj2.data.sources.loaders import example_of, plain_component, source_rows
 from cj2.sample.curation import Curator
+from cj2.sample.model_entries import LazyEngine, ModelEntryError, model_spec
 from cj2.utils.atomic import atomic_write_text
 from cj2.utils.shard_store import ShardStore
 
@@ -49,6 +54,11 @@ class Teacher:
     def generate(self, *args, **kwargs):
         return self.engine.generate(*args, **kwargs)
 
+    @property
+    def context_length(self) -> int | None:
+        """The served context where the engine knows it (cj2.sample.engines.openai_server), else None."""
+        return getattr(self.engine, "context_length", None)
+
     def close(self) -> None:
         self._lazy.close()  # a given engine belongs to its caller
 
@@ -71,7 +81,7 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
-def curate_shard(cfg, name: str, index: int, teacher, progress: bool = True) -> dict[str, Any]:
+def curate_shard(cfg, name: str, index: int, teacher, progress: bool = True, policies: list | None = None) -> dict[str, Any]:
     """Bring shard ``index`` of component ``name`` to done; return its manifest."""
     from tqdm import tqdm
 
@@ -83,7 +93,8 @@ def curate_shard(cfg, name: str, index: int, teacher, progress: bool = True) -> 
         return finished
     component = cfg.data.components[name]
     source = plain_component(component)
-    curator = Curator(cfg, name, component, teacher)
+    curator = Curator(cfg, name, component, teacher, policies)
+    known = KnownPairs(cfg, name) if cfg.curate.skip_known_pairs else None
     done, picks = -1, []
     for record in store.done_records():  # committed parts: a prefix of the shard's rows
         done = record["row"]
@@ -94,21 +105,27 @@ def curate_shard(cfg, name: str, index: int, teacher, progress: bool = True) -> 
     with tqdm(desc=f"curate {name} {index}/{n}", unit="row", disable=not progress) as bar:
         for batch in _batches(todo, cfg.curate.flush_every):
             items = decontaminate.screen(name, source, [(i, example_of(source, name, row)) for i, row in batch])
-            outcomes = curator.chunk(items)
-            store.commit_part([encode(i, outcome, curator.picks.get(i)) for i, outcome in outcomes])
+            outcomes = curator.chunk(known.screen(items) if known else items)
+            store.commit_part([encode(i, outcome, curator.picks.get(i), curator.spent.get(i)) for i, outcome in outcomes])
             bar.update(len(batch))
     return store.finish([], shard_counts)
 
 
+TEACHER_WORK = ("prompts", "candidates", "prompt_tokens", "completion_tokens")
+
+
 def shard_counts(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """A shard's rows, kept and rejected by reason, one record at a time."""
+    """A shard's rows, kept and rejected by reason, and the teacher's and policy models' work, one record at a time."""
     rejected: Counter = Counter()
+    work: Counter = Counter()
     rows = 0
     for record in records:
         rows += 1
+        work.update(record.get("teacher", {}))
         if "rejected" in record:
             rejected[record["rejected"]["reason"]] += 1
-    return {"rows": rows, "kept": rows - sum(rejected.values()), "rejected": dict(sorted(rejected.items()))}
+    return {"rows": rows, "kept": rows - sum(rejected.values()), "rejected": dict(sorted(rejected.items())),
+            "teacher": {key: work[key] for key in TEACHER_WORK}, "policies": {key: work[f"policy_{key}"] for key in TEACHER_WORK}}
 
 
 def curate(cfg, teacher=None, show_progress: bool = True) -> dict[str, Any] | None:
@@ -122,15 +139,18 @@ def curate(cfg, teacher=None, show_progress: bool = True) -> dict[str, Any] | No
     for name in names:
         claim(cfg, name)
     teacher = Teacher(cfg, teacher)
+    policies = [LazyEngine(model_spec(entry, cfg.sample, f"curate.policy_models[{i}]")) for i, entry in enumerate(c.policy_models)]
     decontaminate.load(cfg)
     try:
         for name in names:
             for index in shards:
-                m = curate_shard(cfg, name, index, teacher, progress=show_progress)
+                m = curate_shard(cfg, name, index, teacher, progress=show_progress, policies=policies)
                 print(f"curate {name} shard {index}/{c.num_shards}: {m['rows']} rows, {m['kept']} kept, rejected {m['rejected'] or 0}", file=sys.stderr)
     finally:
         decontaminate.unload()
         teacher.close()
+        for policy in policies:
+            policy.close()
     return summarize(cfg, names)
 
 
@@ -144,21 +164,39 @@ def summarize(cfg, names: list[str]) -> dict[str, Any] | None:
         if pending:
             print(f"curate {name}: shards {pending} are still running; the last task writes the summary", file=sys.stderr)
             return None
-        rejected: Counter = Counter()
+        rejected, work, policies = Counter(), Counter(), Counter()
         for m in manifests:
             rejected.update(m["rejected"])
+            work.update(m["teacher"])
+            policies.update(m["policies"])
         components[name] = {"role": cfg.data.components[name].role, "rows": sum(m["rows"] for m in manifests),
-                            "kept": sum(m["kept"] for m in manifests), "rejected": dict(sorted(rejected.items()))}
-    summary = {"output_dir": str(Path(cfg.curate.output_dir)), "shards": n, "components": components}
+                            "kept": sum(m["kept"] for m in manifests), "rejected": dict(sorted(rejected.items())),
+                            "teacher": {key: work[key] for key in TEACHER_WORK}, "policies": {key: policies[key] for key in TEACHER_WORK}}
+        components[name]["per_kept_row"] = per_kept_row(components[name])
+    total = {key: sum(c["teacher"][key] for c in components.values()) for key in TEACHER_WORK}
+    kept = sum(c["kept"] for c in components.values())
+    summary = {"output_dir": str(Path(cfg.curate.output_dir)), "shards": n, "components": components,
+               "teacher": total, "per_kept_row": per_kept_row({"kept": kept, "teacher": total})}
     atomic_write_text(Path(cfg.curate.output_dir) / "summary.json", json.dumps(summary, indent=2))
     return summary
 
 
+def per_kept_row(counts: dict[str, Any]) -> dict[str, float] | None:
+    """Teacher candidates and tokens (prompt + completion) paid per row kept; None when none is kept."""
+    if not counts["kept"]:
+        return None
+    work = counts["teacher"]
+    return {"candidates": round(work["candidates"] / counts["kept"], 2),
+            "tokens": round((work["prompt_tokens"] + work["completion_tokens"]) / counts["kept"], 1)}
+
+
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"{'component':<20} {'role':<11} {'rows':>7} {'kept':>7}  rejected (by reason)"]
-    for name, c in summary["components"].items():
+    lines = [f"{'component':<22} {'role':<11} {'rows':>7} {'kept':>7} {'calls/kept':>10} {'tokens/kept':>11}  rejected (by reason)"]
+    for name, c in [*summary["components"].items(), ("all", {**summary, "role": "", "rows": sum(x["rows"] for x in summary["components"].values()),
+                                                                 "kept": sum(x["kept"] for x in summary["components"].values()), "rejected": {}})]:
         reasons = ", ".join(f"{r} {k}" for r, k in c["rejected"].items()) or "-"
-        lines.append(f"{name:<20} {c['role']:<11} {c['rows']:>7} {c['kept']:>7}  {reasons}")
+        paid = c["per_kept_row"] or {"candidates": "-", "tokens": "-"}
+        lines.append(f"{name:<22} {c['role']:<11} {c['rows']:>7} {c['kept']:>7} {paid['candidates']:>10} {paid['tokens']:>11}  {reasons}")
     lines.append(f"curated rows in {summary['output_dir']}: the data build reads them (python launch/build_data.py with the same data and sample settings)")
     return "\n".join(lines)
 
@@ -185,7 +223,7 @@ def run(cfg) -> dict[str, Any] | None:
 def _run(cfg, engine) -> dict[str, Any] | None:
     try:
         summary = curate(cfg, engine, show_progress=cfg.curate.progress)
-    except CurationMismatch as e:
+    except (CurationMismatch, ModelEntryError) as e:
         print(f"cj2 curate: {e}", file=sys.stderr)
         raise SystemExit(1) from None
     if summary is not None:

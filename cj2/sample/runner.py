@@ -18,7 +18,7 @@ from cj2.utils.shard_store import ShardStore
 
 # The settings that decide what a shard's outputs contain. A restart must use the same ones
 # (it may change the server address, concurrency, timeouts ...), or finished shards would mix runs.
-FINGERPRINT_KEYS = ("engine", "model", "template", "verdict_format", "n", "choices", "temperature", "top_p", "max_tokens", "seed", "accept_cap", "num_shards", "swap_positions")
+FINGERPRINT_KEYS = ("engine", "model", "template", "verdict_format", "n", "choices", "temperature", "top_p", "max_tokens", "seed", "accept_cap", "near_duplicate", "num_shards", "swap_positions")
 
 
 class RunMismatch(RuntimeError):
@@ -51,7 +51,7 @@ def claim_output_dir(s) -> None:
 
 
 def sampling_params(s, seed: int) -> dict[str, Any]:
-    return {**{k: _setting(s, k) for k in FINGERPRINT_KEYS if k not in ("accept_cap", "num_shards", "seed", "swap_positions")}, "base_seed": s.seed, "seed": seed}
+    return {**{k: _setting(s, k) for k in FINGERPRINT_KEYS if k not in ("accept_cap", "near_duplicate", "num_shards", "seed", "swap_positions")}, "base_seed": s.seed, "seed": seed}
 
 
 def sample_shard(s, shard_index: int, engine: Callable[[], Engine], progress: bool = True) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def sample_batch(s, engine: Engine, batch) -> list[dict[str, Any]]:
     if len(outputs) != len(batch) or any(len(texts) != s.n for texts in outputs):
         raise RuntimeError(f"engine {s.engine} returned {[len(t) for t in outputs]} candidates for {len(batch)} prompts, expected {s.n} each")
     return [
-        item_record(item, messages, judge_candidates(texts, item.example.label, s.verdict_format, s.accept_cap), sampling_params(s, seed), tokens / len(batch), seconds / len(batch))
+        item_record(item, messages, judge_candidates(texts, item.example.label, s.verdict_format, s.accept_cap, s.near_duplicate), sampling_params(s, seed), tokens / len(batch), seconds / len(batch))
         for item, messages, texts, seed in zip(batch, prompts, outputs, seeds, strict=True)
     ]
 

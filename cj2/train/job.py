@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from cj2 import cpu_shims
 from cj2.cluster import preemption
 from cj2.cluster.env import init_distributed
+from cj2.config.plan import global_batch_rows
 from cj2.data.packed.stream import PackedDataset, PackedStream, collate, denominators
 from cj2.placement import require_gpus
 from cj2.tracking.wandb_run import Tracker
@@ -215,7 +216,7 @@ def train(cfg: DictConfig) -> TrainOutcome:
             "[yellow]train.eval_interval is set but the data has no validation split of a micro-batch per data-parallel rank; no validation[/]"
         )
         valid = None
-    stream = PackedStream(len(dataset), cfg.parallel.global_batch_size, cfg.data.seed)
+    stream = PackedStream(len(dataset), global_batch_rows(cfg), cfg.data.seed)  # rows, or parallel.global_batch_samples over the build's samples per row
     total_steps = cfg.train.max_steps or cfg.train.epochs * stream.steps_per_epoch()
 
     # --- model, optimizer, schedule ----------------------------------------------------

@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 
 from cj2.benchmark.job import build
-from cj2.benchmark.models import build_engine_for
 from cj2.benchmark.queries import BenchInputError
 from cj2.eval.benchmarks.judgerbenchv2.records import load_benchmark
+from cj2.sample.model_entries import ModelEntryError, build_engine_for
 from tests.benchmark.conftest import compose_bench, read_outputs, scripted_overrides
 from tests.benchmark.scripted_models import quality_of
 
@@ -48,7 +48,7 @@ def test_drop_rule_labels_files_and_win_table(tmp_path, pool):
     an all-dropped scenario kept as an empty file (it would score 0 and pull the mean down)."""
     out = tmp_path / "bench"
     factory = CountingFactory()
-    report = build(compose_bench(scripted_overrides(pool, out)), factory)
+    report = build(compose_bench(scripted_overrides(pool, out, "bench.tie_rule=drop")), factory)
     got = read_outputs(out)
     # the cooking scenario (Creation): every pair tied and was dropped, so the scenario is left out
     assert got["manifest"]["scenarios"] == ["Reason_and_analysis", "Code_and_AI"]
@@ -72,6 +72,9 @@ def test_drop_rule_labels_files_and_win_table(tmp_path, pool):
     assert factory.calls == report["calls_made_this_run"] == 3 + 24 + 54 + 216
     creation = report["scenarios"]["Creation"]
     assert (creation["pairs"], creation["kept"], creation["dropped"], creation["by_arbiter"]) == (12, 0, 12, 0)
+    # each policy loses its 6 cooking pairs from its denominator (#27: the report names it per model)
+    assert creation["dropped_by_model"] == report["dropped_by_model"] == {"good": 6, "weak": 6}
+    assert "Pairs dropped per policy (each leaves that policy's denominator): `good` 6, `weak` 6." in (out / "report" / "report.md").read_text()
     assert creation["difficulty"] == {"easy": 2, "medium": 2, "hard": 2}
     assert report["judge_votes"]["biased"]["position_consistency"] == 0.0
     assert report["judge_votes"]["fair"] == {"votes": 72, "unparsed": 0, "position_consistency": 1.0}
@@ -95,6 +98,16 @@ def test_arbiter_rule_decides_the_ties(tmp_path, pool):
     assert report["scenarios"]["Creation"]["by_arbiter"] == 12
     for plot in ("scenario_sizes", "difficulty_mix", "judge_agreement"):
         assert (out / "report" / f"{plot}.png").stat().st_size > 0
+
+
+def test_by_default_ties_go_to_an_arbiter_the_first_judge_without_one(tmp_path, pool):
+    """The default tie rule is arbiter (#27: dropping moves each policy's denominator); with no arbiter
+    named the first judge (fair) decides: the 12 cooking pairs are kept, none dropped. Catches: drop
+    left the default, or an arbiter rule that fails without bench.arbiter."""
+    report = build(compose_bench(scripted_overrides(pool, tmp_path / "bench")), CountingFactory())
+    assert report["tie_rule"] == "arbiter" and report["arbiter"] == "fair"
+    assert report["calls"]["arbiter fair"]["calls"] == 24
+    assert (report["scenarios"]["Creation"]["by_arbiter"], report["dropped_by_model"]) == (12, {"good": 0, "weak": 0})
 
 
 def test_a_finished_build_makes_no_call_and_writes_the_same(tmp_path, pool):
@@ -123,7 +136,6 @@ def test_changed_settings_refuse_the_stored_calls(tmp_path, pool):
     "extra, message",
     [
         (["bench.policies=[]"], "bench.policies"),
-        (["bench.tie_rule=arbiter"], "bench.arbiter"),
         (["bench.tie_rule=coin"], "bench.tie_rule"),
         (["bench.policies=[good,good]"], "model names must differ"),
         (["bench.queries_per_scenario=600"], "1000"),
@@ -132,7 +144,7 @@ def test_changed_settings_refuse_the_stored_calls(tmp_path, pool):
 )
 def test_bad_settings_are_named(tmp_path, pool, extra, message):
     """Mutant caught: Q x policies > 1000 accepted (the position list would fail at evaluation, after every call)."""
-    with pytest.raises(BenchInputError, match=message):
+    with pytest.raises((BenchInputError, ModelEntryError), match=message):  # a model entry's own error names the entry too
         build(compose_bench(scripted_overrides(pool, tmp_path / "bench", *extra)), CountingFactory())
 
 

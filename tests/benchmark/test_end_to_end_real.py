@@ -40,7 +40,7 @@ def test_build_then_evaluate_with_real_models(repo_root, tiny_qwen2_dir, tmp_pat
         f"bench.policies=[{{name: tiny-p1, engine: hf, model: '{other}'}}, {{name: tiny-p2, engine: hf, model: '{model}'}}]",
         f"bench.engine={SCRIPTED}", "bench.judges=[longer,biased]", "bench.num_scenarios=2", "bench.scenario_names=[Knowledge,Reason_and_analysis]",
         "bench.queries_per_scenario=2", "bench.response_max_tokens=12", "bench.response_temperature=1.0", "bench.device=cpu",
-        "bench.progress=false", "bench.plots=true", f"run_dir={tmp_path / 'run'}",
+        "bench.tie_rule=drop", "bench.progress=false", "bench.plots=true", f"run_dir={tmp_path / 'run'}",
     ]  # fmt: skip
     proc = subprocess.run(build, cwd=repo_root, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]

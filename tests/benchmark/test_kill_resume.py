@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cj2.benchmark.job import build
-from cj2.benchmark.models import build_engine_for
+from cj2.sample.model_entries import build_engine_for
 from tests.benchmark.conftest import compose_bench, read_outputs, scripted_overrides
 from tests.processes import RUN_TIMEOUT_S
 

@@ -23,7 +23,7 @@ import sys
 import pytest
 
 from cj2.benchmark.job import build
-from cj2.benchmark.models import build_engine_for
+from cj2.sample.model_entries import build_engine_for
 from tests.benchmark.conftest import compose_bench, scripted_overrides
 
 

@@ -61,7 +61,8 @@ def test_pipeline_samples_curates_builds_trains_and_evaluates_from_labelled_inpu
         run_dir, "data=cj2", "model=tiny", "loss=margin", "cluster.mem_gb=4", "cluster.time_min=10",
         f"sample.input={inputs / 'reward_pairs.jsonl'}", f"sample.output_dir={tmp_path / 'samples'}", f"curate.output_dir={tmp_path / 'curated'}",
         f"data.output_dir={tmp_path / 'data'}", "sample.engine=tests.data.teachers:MarkerTeacher", "sample.n=2", "sample.progress=false",
-        "curate.num_shards=2", "curate.flush_every=4", "curate.progress=false", "data.max_reject_fraction=1.0", "data.seq_length=1024",
+        "curate.num_shards=2", "curate.flush_every=4", "curate.progress=false", "curate.template_share=0", "sample.max_tokens=256",
+        "data.max_reject_fraction=1.0", "data.seq_length=1024",
         "data.validation_fraction=0.0", "train.max_steps=2", "train.precision=fp32", "train.save_interval=2",
         "eval=pandalm", f"eval.data_file={tmp_path / 'pandalm_test.jsonl'}", f"eval.model={run_dir / 'hf'}", "eval.max_tokens=8", "eval.progress=false",
         "parallel.micro_batch_size=1", "parallel.global_batch_size=2", "data.components.knowledge.options.answer_type=number", *LAYOUTS[layout])

@@ -138,3 +138,30 @@ def test_logits_are_counted_at_the_positions_training_computes(tmp_path):
     ds = PackedDataset(tmp_path / "train")
     busiest = collate(ds, [1, 2], "token")
     assert 15 - len(busiest["verdict_pos"]) <= len(busiest["logit_pos"]) <= 15
+
+
+def test_the_global_batch_in_samples_becomes_packed_rows_from_the_build(tmp_path):
+    """The 7B preset asks for the paper's 512 judge samples a step: with a build of 3.2 samples per
+    8192-token row that is 160 rows (a multiple of micro_batch_size x dp = 4); the dry run's plan shows
+    both units. Catches: 512 read as packed rows (~1,640 samples a step, 3.2x fewer steps than the
+    paper), the rows not rounded to whole micro-batches, and a plan that shows one unit only."""
+    import json
+
+    from cj2.config.plan import global_batch_rows
+
+    cfg = compose(["+exp=margin_7b", f"data.output_dir={tmp_path / 'data'}"])
+    assert (cfg.parallel.global_batch_samples, cfg.parallel.micro_batch_size * cfg.parallel.dp) == (512, 4)
+    unbuilt = run_plan(cfg)["global_batch"]
+    assert (unbuilt["rows"], unbuilt["samples"], unbuilt["set_in"]) == (512, 512, "samples (parallel.global_batch_samples)")
+    with pytest.raises(ValueError, match="build the data first"):
+        global_batch_rows(cfg)
+    (tmp_path / "data" / "train").mkdir(parents=True)
+    (tmp_path / "data" / "train" / "index.json").write_text(json.dumps({"shards": [], "stats": {"samples_packed": 1600, "rows": 500}}))
+    assert global_batch_rows(cfg) == 160
+    plan = run_plan(cfg)
+    assert plan["global_batch"] == {"rows": 160, "samples": 512, "set_in": "samples (parallel.global_batch_samples)", "samples_per_row": 3.2}
+    assert plan["tokens_per_step"] == 160 * 8192 and plan["micro_batches_per_step"] == 40
+    (tmp_path / "data" / "train" / "index.json").write_text(json.dumps({"shards": [], "stats": {"samples_packed": 1000, "rows": 500}}))
+    assert global_batch_rows(cfg) == 256  # 512 / 2.0
+    rows = compose(["+exp=margin_7b", f"data.output_dir={tmp_path / 'data'}", "parallel.global_batch_samples=null"])
+    assert global_batch_rows(rows) == 512 and run_plan(rows)["global_batch"] == {"rows": 512, "samples": 1024, "set_in": "packed rows (parallel.global_batch_size)", "samples_per_row": 2.0}

@@ -127,6 +127,18 @@ CASES = [
     ({"sample.engine": "openai"}, {"sample.base_url"}),
     ({**MTBENCH, "sample.choices": ["[[A]]", "[[B]]"]}, set()),
     ({**MTBENCH, "sample.choices": ["[[A]]", "A is better"]}, {"sample.choices"}),
+    ({f"{C}.share": 0.99, f"{C}.num_samples": None}, set()),
+    ({f"{C}.share": 0.5}, {f"{C}.share"}),  # the demo component sets num_samples: one or the other
+    ({f"{C}.share": 1.0, f"{C}.num_samples": None}, {f"{C}.share", "data.components"}),
+    ({f"{C}.share": 0.0, f"{C}.num_samples": None}, {f"{C}.share"}),
+    ({"sample.n_first": 1}, set()),
+    ({"sample.n_first": 0}, {"sample.n_first"}),
+    ({"sample.near_duplicate": 1.0}, set()),
+    ({"sample.near_duplicate": 0.0}, {"sample.near_duplicate"}),
+    ({"sample.context_length": 2049}, set()),
+    ({"sample.context_length": 2048}, {"sample.context_length"}),
+    ({"curate.template_share": 1.0}, set()),
+    ({"curate.template_share": 1.01}, {"curate.template_share"}),
     ({"curate.num_shards": 0}, {"curate.num_shards"}),
     ({"curate.flush_every": 0}, {"curate.flush_every"}),
 ]

@@ -23,8 +23,10 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def data_cfg(out_dir: Path, components: dict, **data_overrides):
-    """A composed config whose data section is exactly ``components`` (+ ``data.*`` overrides)."""
-    cfg = compose(["data=demo", f"data.output_dir={out_dir}", f"curate.output_dir={out_dir}-curated"])
+    """A composed config whose data section is exactly ``components`` (+ ``data.*`` overrides). The
+    teacher judges every row in the CJ2 CoT (curate.template_share=0: tests of the per-row draw set it)
+    and writes short judgments (sample.max_tokens=256, so that prompts fit data.seq_length=2048)."""
+    cfg = compose(["data=demo", f"data.output_dir={out_dir}", f"curate.output_dir={out_dir}-curated", "curate.template_share=0", "sample.max_tokens=256"])
     cfg.data.components = {name: OmegaConf.merge(OmegaConf.structured(DataComponentConfig), comp) for name, comp in components.items()}
     for key, value in data_overrides.items():
         cfg.data[key] = value
@@ -55,17 +57,26 @@ class ScriptedTeacher:
     """Answers every prompt with ``reply(messages, candidate_index)``; records what it was asked.
 
     The teacher's verdicts must be known in advance to check keep/drop logic, so tests that are
-    about curation rules script them (same ``generate`` interface as the cj2.sample engines).
+    about curation rules script them (same ``generate`` interface as the cj2.sample engines). As a
+    seeded engine does, it gives candidate ``j`` of a prompt for seed ``s + j``: a later call for the
+    rest of a prompt's candidates (adaptive sampling asks with the seed moved on) continues the list.
     """
 
     def __init__(self, reply):
         from cj2.sample.engines.base import Usage
 
         self.reply, self.prompts, self.usage = reply, [], Usage()
+        self.first_seed: dict[str, int] = {}  # prompt -> the seed it was first asked with
 
     def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
+        from cj2.sample.engines.base import seeds_for
+
         self.prompts += prompts
-        return [[self.reply(p, k) for k in range(n)] for p in prompts]
+        out = []
+        for p, s in zip(prompts, seeds_for(prompts, seed), strict=True):
+            start = s - self.first_seed.setdefault(json.dumps(p), s)
+            out.append([self.reply(p, start + k) for k in range(n)])
+        return out
 
     def close(self):
         pass

@@ -76,6 +76,16 @@ def changed(cfg, key, value):
     return copy
 
 
+def test_the_tokenizer_decides_the_build(tmp_path):
+    """The packed shards hold token ids: a build made with another tokenizer is another build.
+
+    Catches: ``model.tokenizer`` dropped from the hashed config (a run with another tokenizer would
+    silently train on a build whose ids mean other tokens), on a mixture with and without a teacher role."""
+    for data in ("demo", "cj2"):
+        base = compose([f"data={data}"])
+        assert config_hash(changed(base, "model.tokenizer", "/models/other-tokenizer")) != config_hash(base), data
+
+
 def test_sample_section_is_not_hashed_without_a_teacher_role(tmp_path):
     """Catches: hashing sample settings for a mixture no teacher touches."""
     base = config_hash(compose(["data=demo"]))

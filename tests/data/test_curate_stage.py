@@ -44,7 +44,7 @@ def write_inputs(folder: Path, samples: Path) -> None:
 def overrides(tmp_path: Path, *extra: str) -> list[str]:
     return ["data=cj2", "model=tiny", f"run_dir={tmp_path / 'run'}", f"data.output_dir={tmp_path / 'data'}", f"sample.output_dir={tmp_path / 'samples'}",
             f"curate.output_dir={tmp_path / 'curated'}", f"sample.engine={TEACHER}", "sample.n=2", "curate.num_shards=2", "curate.flush_every=3",
-            "curate.progress=false", "data.max_reject_fraction=1.0", "data.seq_length=2048",
+            "curate.progress=false", "curate.template_share=0", "sample.max_tokens=256", "data.max_reject_fraction=1.0", "data.seq_length=2048",
             "data.components.knowledge.options.answer_type=number", "++data.components.knowledge.options.responses_per_question=3",
             "++data.components.knowledge.options.correct_fraction=0.5", *extra]
 
@@ -84,7 +84,9 @@ def test_the_build_reads_curated_rows_and_calls_no_teacher(tmp_path, inputs, mon
     monkeypatch.setenv("CJ2_TEST_CALL_LOG", str(calls))
     cfg = config(tmp_path)
     summary = curate(cfg, MarkerTeacher(), show_progress=False)
-    assert summary["components"]["public_judge"] == {"role": "rejudge", "rows": 24, "kept": 19, "rejected": {"bad_date": 1, "teacher_disagrees": 4}}
+    judge = summary["components"]["public_judge"]
+    assert {k: judge[k] for k in ("role", "rows", "kept", "rejected")} == {"role": "rejudge", "rows": 24, "kept": 19, "rejected": {"bad_date": 1, "teacher_disagrees": 4}}
+    assert (judge["teacher"]["prompts"], judge["teacher"]["candidates"]) == (19, 19)  # the outdated rows with a readable date, one order, n=1
     asked = calls.read_text()
     assert summary["components"]["knowledge"]["rows"] == 12 and asked
     out = build_mixture(cfg, show_progress=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import pytest
 
@@ -97,8 +98,15 @@ def test_rejudge_splits_at_the_date_cutoff(tmp_path, qwen_tokenizer):
     assert [(q["row"], q["reason"]) for q in read_jsonl(out / "quarantine.jsonl")] == [(2, "teacher_disagrees"), (4, "teacher_disagrees")]
 
 
+def analysis(topic: str) -> dict[str, str]:
+    """CoT values that say something of their own about ``topic`` (distinct judgments are no near-duplicates)."""
+    return {"User's Demand": f"An answer about {topic}.", "Strengths of Model A": f"A touches {topic} briefly.", "Weaknesses of Model A": f"A gets {topic} wrong.",
+            "Strengths of Model B": f"B explains {topic} with an example.", "Weaknesses of Model B": f"B could say more on {topic}.", "Reasoning": f"B handles {topic} better."}
+
+
 RFT_CANDIDATES = ["no verdict at all", cot_judgment("A"), '{"Reasoning": "second is right", "Choice": "Model B"}', '{"Choice": "Model B"}',
-                  cot_judgment("B", Reasoning="first complete"), cot_judgment("B", Reasoning="second complete"), cot_judgment("B", Reasoning="third complete")]
+                  cot_judgment("B", **analysis("photosynthesis in leaves")), cot_judgment("B", **analysis("the speed of light in glass")),
+                  cot_judgment("B", **analysis("tax brackets of 2019"))]
 
 
 @pytest.mark.parametrize("accept_cap, kept", [(1, [4]), (2, [4, 5]), (0, [4, 5, 6])])
@@ -245,3 +253,41 @@ def test_knowledge_options_out_of_range_are_refused(tmp_path):
     comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"}, "options": {"answer_type": "number", "correct_fraction": 1.5}}
     with pytest.raises(ValueError, match=r"data\.components\.gsm\.options\.correct_fraction: must be in \[0, 1\]"):
         curate_and_build(data_cfg(tmp_path / "out", {"gsm": comp}), ScriptedTeacher(_knowledge_answer))
+
+
+def test_labels_no_judgment_can_state_never_reach_the_teacher(tmp_path, qwen_tokenizer):
+    """Ties go to neither template's teacher: the CJ2 CoT verdict says Model A or Model B, so a tie row
+    judged 8 times comes back as teacher_disagrees after 8 paid candidates (the review measured 4 rows,
+    2 ties: 32 candidates). Catches: the label checked only at build time (render.check_label), after
+    the teacher has paid; the rejection counted as teacher_disagrees."""
+    rows = [{"question": f"Q{i}", "response_a": f"GOOD {i}" if label == "A" else f"a{i}", "response_b": f"GOOD {i}" if label == "B" else f"b{i}",
+             "label": label} for i, label in enumerate(["A", "tie", "B", "tie"])]
+    comp = {"kind": "pairwise", "role": "rft", "path": str(write_jsonl(tmp_path / "reward.jsonl", rows)), "options": {"teacher_n": 8}}
+    teacher = ScriptedTeacher(lambda m, k: cot_judgment("A" if "[Model A's Response]\nGOOD" in user_text(m) else "B"))
+    out = curate_and_build(data_cfg(tmp_path / "out", {"r": comp}, validation_fraction=0.0, seq_length=2048), teacher)
+    assert sorted(user_text(p).split("[User's Question]\n")[1][:2] for p in teacher.prompts) == ["Q0", "Q2"]  # 16 candidates, not 32
+    stats = json.loads((out / "stats.json").read_text())["components"]["r"]
+    assert (stats["kept"], stats["rejected"]) == (2, {"label_not_in_template": 2})
+
+
+def test_knowledge_answers_come_from_the_policy_models_steered_to_the_correct_share(tmp_path, qwen_tokenizer):
+    """curate.policy_models: answer k of a question by policy k mod 2 (a right and a wrong one here), the
+    teacher only judges correctness; picks steer to correct_fraction 0.5. Catches: the teacher still
+    writing the answers it judges (its labels then lean "correct"), one policy answering everything."""
+    from cj2.sample.curate import curate
+    from tests.data.teachers import reply
+
+    path = write_jsonl(tmp_path / "gsm.jsonl", [{"question": f"What is {i} + {i}?", "answer": f"#### {2 * i}"} for i in range(1, 9)])
+    comp = {"kind": "knowledge", "role": "synthesize", "path": str(path), "fields": {"gold": "answer"},
+            "options": {"answer_type": "number", "responses_per_question": 4, "correct_fraction": 0.5}}
+    cfg = data_cfg(tmp_path / "out", {"gsm": comp}, validation_fraction=0.0, seq_length=2048)
+    cfg.curate.policy_models = [{"name": name, "engine": "tests.data.teachers:PolicyModel", "model": name} for name in ("right", "wrong")]
+    teacher = ScriptedTeacher(reply)  # judges correctness by arithmetic (tests.data.teachers.reply)
+    summary = curate(cfg, teacher, show_progress=False)
+    assert all("[Response]" in user_text(p) for p in teacher.prompts) and len(teacher.prompts) == 8  # judging only
+    picked = [re.search(r"\[Response\]\n\[(\w+) ", user_text(p)).group(1) for p in teacher.prompts]
+    assert Counter(picked) == {"right": 4, "wrong": 4}
+    assert summary["components"]["gsm"]["kept"] == 8
+    # the policies' work is counted apart from the teacher's: 8 questions x 2 policies, 2 answers each
+    work = summary["components"]["gsm"]
+    assert (work["teacher"]["prompts"], work["teacher"]["candidates"], work["policies"]["prompts"], work["policies"]["candidates"]) == (8, 8, 16, 32)

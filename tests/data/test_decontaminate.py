@@ -14,7 +14,7 @@ from cj2.data.job import build_mixture
 from cj2.data.records import JudgeExample
 from cj2.data.sources.loaders import load_examples
 from cj2.data.sources.raw import SourceError
-from tests.data.helpers import data_cfg, read_jsonl, write_jsonl
+from tests.data.helpers import ScriptedTeacher, cot_judgment, curate_and_build, data_cfg, read_jsonl, write_jsonl
 
 
 def test_every_eval_config_names_its_data():
@@ -130,9 +130,9 @@ def test_build_quarantines_rows_that_ask_an_evaluation_question(tmp_path, qwen_t
     out = build_mixture(cfg, show_progress=False)
     quarantine = read_jsonl(out / "quarantine.jsonl")
     assert [(q["component"], q["row"], q["reason"]) for q in quarantine] == [("main", 7, "eval_overlap"), ("main", 21, "eval_overlap"), ("chats", 1, "eval_overlap")]
-    assert [q["detail"] for q in quarantine] == [f"the question is also in the evaluation data ({plain} row 2)",
-                                                 f"the question is also in the evaluation data ({panda} row 1)",
-                                                 f"the question is also in the evaluation data ({chats} row 1)"]
+    assert [q["detail"] for q in quarantine] == [f"the question is also in the evaluation data of evals ({plain} row 2)",
+                                                 f"the question is also in the evaluation data of evals ({panda} row 1)",
+                                                 f"the question is also in the evaluation data of evals ({chats} row 1)"]
     stats = json.loads((out / "stats.json").read_text())["components"]
     assert (stats["main"]["rows_in"], stats["main"]["kept"], stats["main"]["rejected"]) == (40, 38, {"eval_overlap": 2})
     assert (stats["chats"]["rows_in"], stats["chats"]["kept"], stats["chats"]["rejected"]) == (2, 1, {"eval_overlap": 1})
@@ -161,3 +161,43 @@ def test_missing_evaluation_path_is_an_error(tmp_path):
     assert [p.message for p in info.value.problems if p.key == "data.decontaminate_against"] == [f"no evaluation data at {missing}"]
     with pytest.raises(SourceError, match=f"{missing}: no such file or folder"):
         build_mixture(cfg, show_progress=False)
+
+
+def test_g_sft_rows_asking_an_evaluation_question_are_quarantined(tmp_path, qwen_tokenizer):
+    """G-SFT conversations are screened like judge rows: the first user turn is the question.
+
+    Catches: ``kind: sft`` components skipping the overlap screen (decontaminate.screen reading a
+    question from judge examples only), so an instruction set holding a benchmark prompt trains on it."""
+    _eval_folder(tmp_path / "evals")
+    chats = [{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is the capital of France?"},
+                           {"role": "assistant", "content": "Paris."}]},
+             {"messages": [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."}]}]
+    sft = {"kind": "sft", "path": str(write_jsonl(tmp_path / "sft.jsonl", chats)), "max_reject_fraction": 1.0}
+    out = build_mixture(data_cfg(tmp_path / "out", {"sft": sft}, decontaminate_against=[str(tmp_path / "evals")]), show_progress=False)
+    assert [(q["component"], q["row"], q["reason"]) for q in read_jsonl(out / "quarantine.jsonl")] == [("sft", 1, "eval_overlap")]
+
+
+def test_registered_benchmarks_and_rewardbench_sources_are_screened_by_default(tmp_path, qwen_tokenizer):
+    """With data.eval_data holding a registered benchmark's folder (pandalm) and a RewardBench prompt
+    source (mt-bench), nothing listed in decontaminate_against: every component is screened against
+    PandaLM's test questions, the rft component also against MT-Bench's; stats count overlaps per source.
+    Catches: decontamination off unless decontaminate_against is set (the old default), RewardBench
+    sources screened for every component (an SFT set asking an MT-Bench question is no reward pair),
+    or not at all for rft components, and overlaps counted without their source."""
+    root = tmp_path / "evals"
+    (root / "pandalm").mkdir(parents=True)
+    (root / "pandalm" / "testset-v1.json").write_text(json.dumps([{"instruction": "Summarize the text.", "input": "The cat sat on the mat."}]))
+    write_jsonl(root / "mt-bench" / "question.jsonl", [{"question_id": 81, "turns": ["Write a travel blog post about Hawaii.", "Rewrite it with A only."]}])
+    asked = [{"question": "Summarize the text.\n\nThe cat sat on the mat.", "response_a": "A cat sat.", "response_b": "Mats.", "label": "A"},
+             {"question": "Write a travel blog post about Hawaii.", "response_a": "Aloha!", "response_b": "No.", "label": "A"},
+             {"question": "Name a colour.", "response_a": "Blue.", "response_b": "Seven.", "label": "A"}]
+    components = {name: {"kind": "pairwise", "role": role, "path": str(write_jsonl(tmp_path / f"{name}.jsonl", asked)), "max_reject_fraction": 1.0}
+                  for name, role in (("judge", "as_is"), ("reward", "rft"))}
+    components["judge"]["template"] = "cj2_short"
+    cfg = data_cfg(tmp_path / "out", components, eval_data=str(root))
+    assert cfg.data.decontaminate_against == []
+    out = curate_and_build(cfg, ScriptedTeacher(lambda m, k: cot_judgment("A")))
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["components"]["judge"]["eval_overlap"] == {"pandalm": 1}
+    assert stats["components"]["reward"]["eval_overlap"] == {"mt-bench": 1, "pandalm": 1}
+    assert stats["eval_overlap"] == {"mt-bench": 1, "pandalm": 2}

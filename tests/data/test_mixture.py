@@ -25,18 +25,34 @@ def test_num_samples_is_exact_and_weight_multiplies(tmp_path):
     fill(mixture, "up", 10)
     fill(mixture, "double", 6)
     fill(mixture, "all", 5)
-    counts = mixture.select({"down": (1.0, 7), "up": (1.0, 25), "double": (2.0, None), "all": (1.0, None)}, 0.0)
+    counts = mixture.select({"down": (1.0, 7, None), "up": (1.0, 25, None), "double": (2.0, None, None), "all": (1.0, None, None)}, 0.0)
     assert counts == {"down": 7, "up": 25, "double": 12, "all": 5}
     ids = Counter(sample_id.split(":")[0] + ":" + sample_id.split(":")[1] for sample_id, _ in selected_ids(mixture))
     assert sorted(n for key, n in ids.items() if key.startswith("up:")) == [2] * 5 + [3] * 5  # 25 = 2 x 10 + 5
     assert len([k for k in ids if k.startswith("down:")]) == 7 and all(n == 1 for k, n in ids.items() if k.startswith("down:"))
 
 
+def test_a_share_is_that_fraction_of_the_selected_rows(tmp_path):
+    """G-SFT at share 0.2 beside judge data of 60 selected rows (40 + 2 x 10): 15 rows, 20% of 75; two shares
+    split what is left over the others. Catches: a share taken of its own rows (0.2 x 100 = 20), or of
+    the rows before selection (0.2 / 0.8 x 50 = 12.5), so that a 939k-row G-SFT set outweighs the judge data."""
+    mixture = Mixture(tmp_path / "one", seed=1, buckets=2)
+    fill(mixture, "judge", 40)
+    fill(mixture, "double", 10)
+    fill(mixture, "gsft", 100)
+    counts = mixture.select({"judge": (1.0, None, None), "double": (2.0, None, None), "gsft": (1.0, None, 0.2)}, 0.0)
+    assert counts == {"judge": 40, "double": 20, "gsft": 15}
+    mixture = Mixture(tmp_path / "two", seed=1, buckets=2)
+    for name in ("judge", "gsft", "chat"):
+        fill(mixture, name, 100)
+    assert mixture.select({"judge": (1.0, 30, None), "gsft": (1.0, None, 0.25), "chat": (1.0, None, 0.25)}, 0.0) == {"judge": 30, "gsft": 15, "chat": 15}
+
+
 def test_fractional_weight_keeps_a_seeded_subset(tmp_path):
     def run(seed):
         mixture = Mixture(tmp_path / str(seed), seed=seed, buckets=2)
         fill(mixture, "half", 400)
-        mixture.select({"half": (0.5, None)}, 0.0)
+        mixture.select({"half": (0.5, None, None)}, 0.0)
         return {sample_id for sample_id, _ in selected_ids(mixture)}
 
     first, again, other = run(3), run(3), run(4)
@@ -48,7 +64,7 @@ def test_shuffle_is_seeded_and_split_keeps_orientations_together(tmp_path):
     def run(seed, directory):
         mixture = Mixture(tmp_path / directory, seed=seed, buckets=3)
         fill(mixture, "c", 200, orientations=2)
-        mixture.select({"c": (1.0, None)}, 0.25)
+        mixture.select({"c": (1.0, None, None)}, 0.25)
         return selected_ids(mixture)
 
     first = run(9, "a")

@@ -70,6 +70,6 @@ def test_hub_data_dir_selects_the_preference_file_and_where_its_training_rows(tm
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     out = list(load_examples(component, "helpsteer2"))
-    assert [(r.meta["row"], r.label) for r in out if not isinstance(r, RejectedRow)] == [(1, "A"), (2, "B"), (4, "tie")]
-    assert {r.row: r.reason for r in out if isinstance(r, RejectedRow)} == {3: "not_selected", 5: "empty_response"}
+    assert [(r.meta["row"], r.label) for r in out if not isinstance(r, RejectedRow)] == [(1, "A"), (2, "B"), (4, "tie"), (6, "A")]
+    assert {r.row: r.reason for r in out if isinstance(r, RejectedRow)} == {3: "not_selected", 5: "empty_response", 7: "bad_field"}
     assert out[0].meta["file"] == "hub:nvidia/HelpSteer2:preference@main/train"

@@ -15,7 +15,7 @@ from cj2.data.sources.loaders import load_examples
 
 FIXTURES = Path(__file__).parent / "fixtures" / "public"
 # Sources that are not on the Hub: read from `path` (a download from the named repository).
-NOT_ON_HUB = {"autoj": "GAIR-NLP/auto-j", "pandalm": "WeOpenML/PandaLM", "shepherd": "facebookresearch/Shepherd"}
+NOT_ON_HUB = {"autoj": "GAIR-NLP/auto-j", "autoj_zh": "GAIR-NLP/auto-j", "pandalm": "WeOpenML/PandaLM", "shepherd": "facebookresearch/Shepherd"}
 TEST_SPLITS = {"test", "validation", "valid", "eval"}
 
 
@@ -84,6 +84,20 @@ def test_autoj_cuts_query_and_responses_out_of_the_prompt():
     assert rejected == {4: "bad_field", 5: "bad_label"}  # a single-response prompt; label 5
 
 
+def test_autoj_chinese_release_cuts_query_and_responses_out_of_the_chinese_prompt():
+    """Catches: the English prompt's markers used on the Chinese file (every row bad_field), the closing
+    "所以，最终决定是回应N" left in the judgment, or the rows taken as English (no Chinese template, no
+    Chinese share in the statistics)."""
+    kept, rejected = run("autoj_zh")
+    assert pairs(kept) == [
+        ("把这句话改得更正式：我们明天见。", ["期待明日与您会面。", "明天见啦！"], "A", "1. 区分两个回应的关键因素：\n\n- 正式程度：回应1用语正式，回应2口语化。\n\n2. 最终决定："),
+        ("用Python写一个求平方的函数。", ["def f(x): return x + x", "def square(x):\n    return x * x"], "B", "1. 区分两个回应的关键因素：\n\n- 正确性：回应1计算的是两倍。"),
+        ("说一声你好。", ["你好！", "您好！"], "tie", "两个回应都可以。"),
+    ]
+    assert {r.language for r in kept} == {"cn"} and [r.category for r in kept] == ["language_polishing", "code_generation", "chitchat"]
+    assert rejected == {4: "bad_field"}  # a single-response prompt
+
+
 def test_judgelm_label_from_the_two_scores_and_judgment_without_the_score_line():
     """Catches: a label from the first score alone or reversed; the "2 8" score line left in the judgment."""
     kept, rejected = run("judgelm")
@@ -125,12 +139,15 @@ def test_prometheus_preference_drops_the_result_marker():
 
 
 def test_prometheus_feedback_is_a_single_response_critique():
-    """Catches: the rubric score or "[RESULT] 1" in the critique target; the wrong template."""
+    """Catches: the rubric score or "[RESULT] 1" in the critique target; the wrong template; a question
+    without the rubric and reference answer the critique was written against (#27: it cites them)."""
     kept, rejected = run("prometheus_feedback")
+    rubric = "\n\n[Scoring rubric]\nIs the response helpful?\nScore 1: level 1\nScore 2: level 2\nScore 3: level 3\nScore 4: level 4\nScore 5: level 5\n\n[Reference answer (score 5)]\n"
     assert pairs(kept) == [
-        ("How do vaccines work?", ["They train the immune system with a harmless part of a germ."], "4",
+        ("How do vaccines work?" + rubric + "Vaccines expose the immune system to an antigen...", ["They train the immune system with a harmless part of a germ."], "4",
          "The response is accurate and concise but gives no example. So the overall score is 4."),
-        ("Summarize the plot of Hamlet.", ["Hamlet is a city in Denmark."], "1", "The response does not summarize the play."),
+        ("Summarize the plot of Hamlet." + rubric + "Prince Hamlet avenges his father...", ["Hamlet is a city in Denmark."], "1",
+         "The response does not summarize the play."),
     ]
     assert {r.template for r in kept} == {"cj2_critique"}
     assert rejected == {3: "missing_field"}
@@ -195,6 +212,15 @@ def test_gsm8k_keeps_the_worked_answer_as_gold():
     assert rejected == {3: "missing_field"}
 
 
+def test_gsm8k_chinese_reads_the_translated_question_and_the_final_number():
+    """Catches: the English question read (no Chinese knowledge added), the worked English answer taken as
+    gold, a row without its translation accepted."""
+    kept, rejected = run("gsm8k_zh")
+    assert [(q[:6], gold) for q, gold in knowledge(kept)] == [("娜塔莉亚四月", "72"), ("翁照看孩子每", "10")]
+    assert {(r.language, r.template) for r in kept} == {("cn", "knowledge_correctness_cn")}
+    assert rejected == {3: "missing_field"}
+
+
 def test_math_gold_is_the_last_boxed_number():
     """Catches: taking the first \\boxed{} of a solution, or passing an expression to number grading."""
     kept, rejected = run("math")
@@ -204,7 +230,9 @@ def test_math_gold_is_the_last_boxed_number():
 
 
 def test_tulu3_messages_split_into_prompt_and_target():
-    """Catches: the last assistant turn left in the prompt, or a conversation ending with the user accepted."""
+    """Catches: the last assistant turn left in the prompt, or a conversation ending with the user accepted;
+    G-SFT taken whole (939k rows, more than all judge data) instead of a share of the mixture."""
+    assert recipes()["tulu3_sft"].share == 0.15 and recipes()["tulu3_sft"].num_samples is None
     kept, rejected = run("tulu3_sft")
     assert all(isinstance(r, TrainingSample) for r in kept)
     assert [(r.messages, r.target, r.id) for r in kept] == [
@@ -215,7 +243,7 @@ def test_tulu3_messages_split_into_prompt_and_target():
     assert rejected == {3: "malformed_row"}
 
 
-TESTED = {"autoj", "judgelm", "pandalm", "prometheus_preference", "prometheus_feedback", "ultrafeedback_critique", "shepherd",
+TESTED = {"autoj", "autoj_zh", "gsm8k_zh", "judgelm", "pandalm", "prometheus_preference", "prometheus_feedback", "ultrafeedback_critique", "shepherd",
           "mmlu", "cmmlu", "gsm8k", "math", "tulu3_sft"}  # each has its own test above
 
 
@@ -236,7 +264,7 @@ def test_judge_recipes_are_rejudged_before_the_cutoff(name):
 WINNERS = {"He and I go to school.", "def square(x):\n    return x * x", "Pick something meaningful to you, and find a reputable artist.",
            "Cover it with water, boil 9 minutes, cool it.", "An example of qualitative data is customer feedback.",
            "1. Eat a balanced diet.\n2. Exercise.\n3. Sleep enough.", "Plants turn light, water and CO2 into sugar and oxygen.",
-           "Thank you, but I can't make it."}
+           "Thank you, but I can't make it.", "期待明日与您会面。"}
 
 
 # Knowledge questions of the fixtures (by their opening): a right and a wrong answer the scripted policy writes.
@@ -244,16 +272,17 @@ ANSWERS = {"Which gas do plants absorb?": ("The answer is (C).", "The answer is 
            "水稻属于哪一类作物": ("The answer is (B).", "The answer is (A)."), "下列哪种肥料属于氮肥": ("The answer is (D).", "The answer is (A)."),
            "Natalia sold clips": ("So 72 in all.\n#### 72", "#### 70"), "Weng earns $12": ("#### 10", "#### 12"),
            "What is $2+3$?": ("The answer is 5.", "The answer is 6."), "Find $x$ if": ("The answer is 12.", "The answer is 3."),
-           "Solve $2x = -7$.": ("The answer is -3.5.", "The answer is 3.5.")}
+           "Solve $2x = -7$.": ("The answer is -3.5.", "The answer is 3.5."),
+           "娜塔莉亚四月份": ("一共卖出了72个。", "一共卖出了70个。"), "翁照看孩子": ("她挣了10美元。", "她挣了12美元。")}
 
 
 def teacher_reply(messages, k):
-    from tests.data.helpers import cot_judgment
+    from tests.data.teachers import judge_in_its_format
 
+    judged = judge_in_its_format(messages, lambda question, a, b: "A" if a.strip() in WINNERS else "B")  # the known better response
+    if judged is not None:
+        return judged
     text = messages[-1]["content"]
-    if "[Model A's Response]" in text:  # cj2_cot: re-judge a pair, choosing the known better response
-        first = text.split("[Model A's Response]\n", 1)[1].split("\n\n[Model B's Response]", 1)[0]
-        return cot_judgment("A" if first.strip() in WINNERS else "B")
     opening = next(q for q in ANSWERS if q in text)
     right, wrong = ANSWERS[opening]
     if "[Response]" in text or "【回答】" in text:  # knowledge correctness of the answer after the question
@@ -267,7 +296,8 @@ def test_whole_mixture_builds_offline_from_the_fixtures(tmp_path, qwen_tokenizer
     combination), and a build that loses rows (rows in != kept + rejected per component)."""
     from tests.data.helpers import ScriptedTeacher, curate_and_build
 
-    overrides = ["data=cj2_public", f"data.output_dir={tmp_path / 'data'}", f"curate.output_dir={tmp_path / 'curated'}", "data.max_reject_fraction=1.0", "data.seq_length=4096"]
+    overrides = ["data=cj2_public", f"data.output_dir={tmp_path / 'data'}", f"curate.output_dir={tmp_path / 'curated'}", "data.max_reject_fraction=1.0", "data.seq_length=4096",
+                 "curate.template_share=0"]
     overrides += [f"data.components.{name}.path={fixture(name)}" for name in recipes()]
     out = curate_and_build(compose(overrides), ScriptedTeacher(teacher_reply))
     stats = json.loads((out / "stats.json").read_text())
@@ -277,12 +307,12 @@ def test_whole_mixture_builds_offline_from_the_fixtures(tmp_path, qwen_tokenizer
         assert comp["rows_in"] == comp["kept"] + sum(comp["rejected"].values()), name
     kept = {name: comp["kept"] for name, comp in stats["components"].items()}
     # Every A/B pair re-judged in agreement is kept; ties cannot be stated by cj2_cot.
-    assert {n: kept[n] for n in ("autoj", "judgelm", "pandalm", "prometheus_preference")} == {
-        "autoj": 2, "judgelm": 2, "pandalm": 2, "prometheus_preference": 2}
+    assert {n: kept[n] for n in ("autoj", "autoj_zh", "judgelm", "pandalm", "prometheus_preference")} == {
+        "autoj": 2, "autoj_zh": 2, "judgelm": 2, "pandalm": 2, "prometheus_preference": 2}
     assert {n: kept[n] for n in ("prometheus_feedback", "ultrafeedback_critique", "shepherd", "tulu3_sft")} == {
         "prometheus_feedback": 2, "ultrafeedback_critique": 2, "shepherd": 2, "tulu3_sft": 2}
     # One graded answer per usable question, kept where the teacher's correctness agrees with the gold.
-    assert {n: kept[n] for n in ("mmlu", "cmmlu", "gsm8k", "math")} == {"mmlu": 2, "cmmlu": 2, "gsm8k": 2, "math": 3}
+    assert {n: kept[n] for n in ("mmlu", "cmmlu", "gsm8k", "gsm8k_zh", "math")} == {"mmlu": 2, "cmmlu": 2, "gsm8k": 2, "gsm8k_zh": 2, "math": 3}
     # Each kind of source trains the prompt it is for: pairs re-judged in CoT, critiques in critique
     # mode (no score asked for), knowledge as correctness judgments, G-SFT as plain chat.
     templates: dict[str, set] = {}
@@ -294,4 +324,4 @@ def test_whole_mixture_builds_offline_from_the_fixtures(tmp_path, qwen_tokenizer
         **{n: {"cj2_cot"} for n in ("autoj", "judgelm", "pandalm", "prometheus_preference")},
         **{n: {"cj2_critique"} for n in ("prometheus_feedback", "ultrafeedback_critique", "shepherd")},
         "mmlu": {"knowledge_correctness"}, "gsm8k": {"knowledge_correctness"}, "math": {"knowledge_correctness"},
-        "cmmlu": {"knowledge_correctness_cn"}, "tulu3_sft": {None}}
+        "cmmlu": {"knowledge_correctness_cn"}, "tulu3_sft": {None}, "autoj_zh": {"cj2_cot_cn"}, "gsm8k_zh": {"knowledge_correctness_cn"}}

@@ -23,20 +23,23 @@ FIXTURES = Path(__file__).parent / "fixtures" / "reward"
 EXPECTED = {
     "skywork": (
         [(1, "What is 2+2?", ["2+2 = 4.", "2+2 = 5."], "A"),
-         (2, "User: Name a colour.\n\nAssistant: Blue.\n\nUser: Another one?", ["Green.", "Blue again."], "A")],
+         (2, "User: Name a colour.\n\nAssistant: Blue.\n\nUser: Another one?", ["Green.", "Blue again."], "A"),
+         (5, "Explain photosynthesis in one sentence.", ["Plants turn light, water and CO2 into sugar and oxygen.", "It is a plant thing."], "A")],  # a HelpSteer2 pair
         {3: "empty_response", 4: "bad_field"},
     ),
     "helpsteer3": (
         [(1, "Write a haiku about rain.", ["Soft rain on the roof / ...", "Rain is water."], "A"),
          (2, "User: Reverse a list in Python.\n\nAssistant: Use reversed().\n\nUser: In place?", ["Use sorted(xs).", "xs.reverse()"], "B"),
-         (3, "What is 0.1 + 0.2 in floating point?", ["About 0.30000000000000004.", "0.30000000000000004 in IEEE 754 doubles."], "tie")],
+         (3, "What is 0.1 + 0.2 in floating point?", ["About 0.30000000000000004.", "0.30000000000000004 in IEEE 754 doubles."], "tie"),
+         (5, "用一句话解释光合作用。", ["植物利用光能把二氧化碳和水变成糖和氧气。", "植物会长大。"], "A")],
         {4: "missing_field"},
     ),
     "helpsteer2": (
         [(1, "Explain photosynthesis in one sentence.", ["Plants turn light, water and CO2 into sugar and oxygen.", "It is a plant thing."], "A"),
          (2, "Translate 'thank you' into French.", ["Gracias.", "Merci."], "B"),
-         (4, "What is 7 x 8?", ["56.", "7 x 8 = 56."], "tie")],
-        {3: "not_selected", 5: "empty_response"},  # row 3 is a validation row of the same file
+         (4, "What is 7 x 8?", ["56.", "7 x 8 = 56."], "tie"),
+         (6, "User: Name a prime number.\n\nAssistant: 7.\n\nUser: A bigger one?", ["11.", "10."], "A")],  # the <extra_id_1> turns as a dialogue
+        {3: "not_selected", 5: "empty_response", 7: "bad_field"},  # row 3 is a validation row of the same file; row 7 a turn of no known role
     ),
     "ultrafeedback": (
         [(1, "List three primes.", ["2, 3 and 5.", "1, 2 and 3."], "A"),
@@ -66,8 +69,9 @@ EXPECTED = {
     "pku_saferlhf": (
         [(1, "How can I pick a lock?", ["I can't help with breaking into property; a locksmith can help if it's your lock.",
                                         "Insert a tension wrench and rake the pins."], "A"),
-         (2, "How do I make my neighbour's dog stop barking?", ["Poison it.", "Talk to your neighbour, or contact local animal control."], "B")],
-        {3: "missing_field"},
+         (2, "How do I make my neighbour's dog stop barking?", ["Poison it.", "Talk to your neighbour, or contact local animal control."], "B"),
+         (3, "Where can I buy fireworks?", ["At a licensed seller.", "Online."], "tie")],  # both safe: "safer" says nothing, a tie (refused before the teacher)
+        {},
     ),
 }
 
@@ -119,6 +123,13 @@ def test_every_recipe_is_complete_and_has_a_fixture():
         assert (FIXTURES / f"{name}.jsonl").is_file(), name
         if c.hub_revision is not None:
             assert len(c.hub_revision) == 40 and all(ch in "0123456789abcdef" for ch in c.hub_revision), name
+
+
+def test_helpsteer3_rows_carry_a_language_code():
+    """Catches: HelpSteer3's language column taken as written ("chinese", "python"), so that no Chinese
+    template is drawn for its Chinese rows and the build counts them under no language JudgerBenchV2 has."""
+    languages = [(r.meta["row"], r.language) for r in load_fixture("helpsteer3", recipes()["helpsteer3"]) if isinstance(r, JudgeExample)]
+    assert languages == [(1, "en"), (2, "en"), (3, "en"), (5, "cn")]
 
 
 def test_pairs_are_not_the_same_response_twice():

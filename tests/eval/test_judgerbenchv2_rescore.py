@@ -56,6 +56,11 @@ def test_rescoring_command_end_to_end(tmp_path, repo_root):
     assert overall["final"] == pytest.approx((9 * fx.REGULAR_FINAL + fx.GARBAGE_FINAL) / 10)
     assert overall["accuracy"] == pytest.approx(9 * fx.REGULAR_ACC / 10)
     assert (overall["unparsed"], overall["missing"], overall["total"]) == (9 + 8, 1, 80)
+    # By language (#27): Knowledge is Chinese (5 of 7 parsed right); nine English scenarios, eight like it, one unparsed (0).
+    by_language = result["by_language"]
+    assert by_language["cn"] == {"accuracy": pytest.approx(fx.REGULAR_ACC), "total": 8, "parsed": 7, "unparsed": 1}
+    assert by_language["en"] == {"accuracy": pytest.approx(8 * fx.REGULAR_ACC / 9), "total": 72, "parsed": 56, "unparsed": 16}
+    assert f"accuracy by language: cn {fx.REGULAR_ACC:.2f} (7 of 8 parsed), en {8 * fx.REGULAR_ACC / 9:.2f} (56 of 72 parsed)" in proc.stdout
     # the report shows the unparsed count; the Markdown table and plots sit beside OUT.json
     assert "unparsed 17" in proc.stdout
     markdown = (tmp_path / "OUT.md").read_text()

@@ -48,12 +48,15 @@ def cfg(tmp_path):
 
 
 def test_robustness_reports_accuracy_with_and_without_each_style_and_the_drop(cfg):
-    """Catches: the style sentence not appended to the question (prompt check), the drop computed
+    """Catches: the style sentence not appended to the judge prompt (prompt check), the drop computed
     styled - plain (sign), a finished store ignored so a rerun re-judges everything (call count)."""
     judge = StyleFollowingJudge()
     report = run_robustness(cfg, judge=lambda: judge)
     assert len(judge.prompts) == len(ROWS) * (1 + len(STYLES))
-    assert any("User Question: Q0\n\nUsers prefer a more detailed response.\n\nModel A's Response: correct, and" in p[-1]["content"] for p in judge.prompts)
+    # The paper's sentence, appended to the judge's prompt (eval.style_placement=instruction), not to the question (#27).
+    detailed = [p[-1]["content"] for p in judge.prompts if "User Question: Q0\n\nModel A's Response: correct, and" in p[-1]["content"] and STYLES["detailed"] in p[-1]["content"]]
+    assert len(detailed) == 1 and detailed[0].endswith("\n\nBeyond this, users prefer a more detailed response; therefore, you need to determine which model's "
+                                                        "answer provides more comprehensive and useful information when both responses are correct and have completed the user's request.")
 
     # Hand-computed: plain judging is always right (chosen shown as A). "detailed" picks the longer
     # answer: alpacaeval-easy 1 of 2, mt-bench-hard 0 of 2, the other two 1 of 1; "concise" the reverse.

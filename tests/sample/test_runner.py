@@ -22,7 +22,7 @@ def test_every_item_once_with_all_candidates_and_their_verdicts(reference_run):
     for r in records:
         assert len(r["candidates"]) == 2 and [c["index"] for c in r["candidates"]] == [0, 1]
         for c in r["candidates"]:
-            assert isinstance(c["text"], str) and set(c) == {"index", "text", "verdict", "parsed", "reason", "accepted", "rejected", "kept"}
+            assert isinstance(c["text"], str) and set(c) == {"index", "text", "verdict", "parsed", "reason", "accepted", "rejected", "kept", "duplicate_of"}
             assert c["parsed"] == (c["reason"] is None)
         sampling = r["sampling"]
         assert (sampling["n"], sampling["temperature"], sampling["top_p"], sampling["max_tokens"], sampling["base_seed"]) == (2, 1.0, 0.95, 4, 1234)

@@ -84,3 +84,31 @@ def test_sampling_job_through_a_server_address_file(vllm_server, sample_input, t
     assert everything["accepted"] == sum(r["num_accepted"] for r in records) == summary["training_samples"]
     assert summary["completion_tokens"] > 0
     assert sum(1 for _ in (tmp_path / "out" / "accepted.jsonl").open()) == summary["training_samples"]
+
+
+def test_curation_quarantines_a_prompt_the_server_would_refuse_and_survives_one_it_refuses(vllm_server, tmp_path, qwen_tokenizer):
+    """A real vLLM server (--max-model-len 2048) and a row whose judge prompt is ~3,000 tokens.
+
+    As the server reports it (max_model_len in /v1/models), the row is quarantined as over_long before
+    generation: 2 requests for 3 rows. With a context set wider than the server's (sample.context_length),
+    the prompt reaches the server, which answers HTTP 400: the row is rejected as prompt_refused and the
+    shard finishes with the other rows. Catches: a 400 failing the shard (and every resume), the
+    server's context not read, and an over-long row still sent."""
+    from cj2.sample.curate import curate
+    from tests.data.helpers import data_cfg, write_jsonl
+
+    rows = [{"question": f"Which answer is right, question {i}?", "response_a": "Yes.", "response_b": "No.", "label": "A"} for i in range(3)]
+    rows[1]["question"] = "Summarize: " + "the river runs to the sea and the sea runs to the sky. " * 250
+    comp = {"kind": "pairwise", "role": "rft", "path": str(write_jsonl(tmp_path / "pairs.jsonl", rows)), "max_reject_fraction": 1.0}
+    for context, reason in ((None, "over_long"), (100_000, "prompt_refused")):
+        cfg = data_cfg(tmp_path / f"out-{reason}", {"r": comp}, seq_length=100_000)
+        cfg.sample.n, cfg.sample.max_tokens, cfg.sample.context_length = 1, 8, context
+        engine = build_engine("openai", base_url=vllm_server["base_url"], model=vllm_server["model"], concurrency=4)
+        summary = curate(cfg, engine, show_progress=False)["components"]["r"]
+        assert summary["rows"] == 3 and summary["rejected"][reason] == 1, summary
+        [refused] = [line for line in (tmp_path / f"out-{reason}-curated/r/shards/00000-of-00001/items.jsonl").read_text().splitlines() if reason in line]
+        assert json.loads(refused)["rejected"]["row"] == 2
+        assert summary["teacher"]["prompts"] == (2 if reason == "over_long" else 3)  # over_long: never sent
+        assert engine.usage.requests == 2  # the two short prompts answered
+        if reason == "prompt_refused":
+            assert "HTTP 400" in json.loads(refused)["rejected"]["detail"]

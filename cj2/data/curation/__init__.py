@@ -1,1 +1,1 @@
-"""From rows to training targets: orientation, retemplating, rendering, judgment and answer checks, curated rows, decontamination."""
+"""From rows to training targets: orientation, retemplating, rendering, judgment and answer checks, curated rows, decontamination, known pairs."""

@@ -25,6 +25,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from cj2.data.curation.known_pairs import earlier_components
 from cj2.data.records import JudgeExample, RejectedRow
 from cj2.utils.jsonl import jsonl_records
 from cj2.utils.shard_store import ShardStore
@@ -32,8 +33,10 @@ from cj2.utils.shard_store import ShardStore
 TEACHER_ROLES = ("rejudge", "rft", "synthesize")
 # The sample settings curation reads: the teacher and how it samples. Addresses, concurrency,
 # timeouts and the sampling run's own output_dir decide nothing about the rows.
-TEACHER_KEYS = ("engine", "model", "dtype", "n", "temperature", "top_p", "max_tokens", "accept_cap")
-CURATION_VERSION = 1
+TEACHER_KEYS = ("engine", "model", "dtype", "n", "n_first", "temperature", "top_p", "max_tokens", "accept_cap", "near_duplicate", "context_length")
+# The curate settings that decide rows (not where they go or how the work is split).
+CURATE_KEYS = ("template_share", "skip_known_pairs", "policy_models")
+CURATION_VERSION = 2
 
 
 class CurationMissing(RuntimeError):
@@ -58,11 +61,20 @@ def fingerprint(cfg, name: str) -> dict[str, Any]:
         "version": CURATION_VERSION,
         "component": component,
         "source_bytes": os.path.getsize(path) if path and os.path.isfile(path) else None,
-        "data": {key: cfg.data[key] for key in ("seed", "swap_positions", "date_cutoff")},
+        # seq_length and the tokenizer decide which prompts are over_long
+        "data": {key: cfg.data[key] for key in ("seed", "swap_positions", "date_cutoff", "seq_length")},
+        "tokenizer": cfg.model.tokenizer,
         "teacher": {key: cfg.sample[key] for key in TEACHER_KEYS},
+        "curate": curate_settings(cfg),
+        # the components whose pairs are not judged again (curate.skip_known_pairs)
+        "known_pairs_from": earlier_components(cfg, name) if cfg.curate.skip_known_pairs else [],
         # Each shard steers its own share of correct knowledge answers: the split decides the picks.
         "num_shards": cfg.curate.num_shards,
     }
+
+
+def curate_settings(cfg) -> dict[str, Any]:
+    return {key: OmegaConf.to_container(cfg.curate[key], resolve=True) if key == "policy_models" else cfg.curate[key] for key in CURATE_KEYS}
 
 
 def differences(found: dict, wanted: dict) -> str:
@@ -98,7 +110,8 @@ def require_curated(cfg) -> None:
             "or run the pipeline, whose curate stage comes before build_data")
 
 
-def encode(index: int, outcome: JudgeExample | RejectedRow, picked_correct: bool | None = None) -> dict[str, Any]:
+def encode(index: int, outcome: JudgeExample | RejectedRow, picked_correct: bool | None = None, teacher: dict[str, int] | None = None) -> dict[str, Any]:
+    """A curated row's record; ``teacher``: the work it cost (prompts, candidates, prompt and completion tokens)."""
     record: dict[str, Any] = {"row": index}
     if isinstance(outcome, RejectedRow):
         record["rejected"] = outcome.to_dict()
@@ -106,6 +119,8 @@ def encode(index: int, outcome: JudgeExample | RejectedRow, picked_correct: bool
         record["example"] = outcome.to_dict()  # asdict: the variants in meta become dicts too
     if picked_correct is not None:
         record["picked_correct"] = picked_correct
+    if teacher:
+        record["teacher"] = dict(teacher)
     return record
 
 

@@ -7,9 +7,17 @@ Two guards, both lifted per component by ``data.components.NAME.allow_eval_sourc
   benchmarks are the eval configs (:func:`registered_benchmarks`); :data:`EVAL_DATA` says how each
   one's published data is named (folder / file names, Hub ids), and an eval config's own
   ``data_file`` / ``data_dir`` count as well.
-- **Overlap** (:func:`screen`, run in the build's workers before rendering): a training row whose
-  normalized question (:func:`normalized`) is a question of a file under ``data.decontaminate_against``
-  is quarantined as ``eval_overlap``, naming the evaluation file and row (off: ``data.decontaminate=false``).
+- **Overlap** (:func:`screen`, run by the curation stage before the teacher and by the build's
+  workers before rendering): a training row whose normalized question (:func:`normalized`) is a
+  question of an evaluation file is quarantined as ``eval_overlap``, naming the source (``about``:
+  the benchmark or folder), the file and the row; the build counts them per source. The files
+  (:func:`evaluation_sources`, on by default, off with ``data.decontaminate=false``): every registered
+  benchmark's data that is present (its eval config's ``data_file`` / ``data_dir``, the run's own
+  ``eval.data_file`` / ``eval.data_dir``, and ``<data.eval_data>/<benchmark>``), and each entry of
+  ``data.decontaminate_against``. RFT components (reward pairs) are also screened against the
+  prompt sources RewardBench draws its prompts from (:data:`REWARDBENCH_PROMPT_SOURCES`, folders of
+  ``data.eval_data``): UltraFeedback, Nectar and HH prompts overlap them, and RewardBench scores a
+  judge on exactly those prompts.
 """
 
 from __future__ import annotations
@@ -172,21 +180,61 @@ def load_questions(paths: list[str]) -> dict[bytes, str]:
     return questions
 
 
+# The prompt sources of RewardBench (allenai/reward-bench: its chat, chat-hard, safety and reasoning
+# subsets draw their prompts from these sets), as folder names under data.eval_data.
+REWARDBENCH_PROMPT_SOURCES = ("alpacaeval", "mt-bench", "llmbar", "xstest", "donotanswer", "humanevalpack", "prm800k")
+
+
+def evaluation_sources(cfg) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
+    """``(every component's sources, the RFT components' extra sources, RewardBench sources not found)``:
+    each ``{source name: [existing files or folders]}``."""
+    root = Path(cfg.data.eval_data) if cfg.data.eval_data else None
+    general: dict[str, list[str]] = {}
+    run_own = {cfg.eval.name: [p for p in (cfg.eval.data_file, cfg.eval.data_dir) if p]}
+    for bench, data in registered_benchmarks().items():
+        candidates = [*data.paths, *run_own.get(bench, []), *([str(root / bench)] if root else [])]
+        present = sorted({p for p in candidates if Path(p).exists()})
+        if present:
+            general[bench] = present
+    for path in cfg.data.decontaminate_against:
+        general.setdefault(PurePath(path).name, []).append(str(path))  # a missing entry is an error at loading
+    reward = {source: [str(root / source)] for source in REWARDBENCH_PROMPT_SOURCES if root and (root / source).exists()}
+    return general, reward, [source for source in REWARDBENCH_PROMPT_SOURCES if source not in reward]
+
+
 # The loaded questions of the build in progress: set before its worker pool forks, so that every
-# worker inherits them instead of receiving them with each chunk.
-_ACTIVE: dict[bytes, str] = {}
+# worker inherits them instead of receiving them with each chunk. Hash -> (source, "FILE row N").
+_ACTIVE: dict[bytes, tuple[str, str]] = {}
+_REWARD: dict[bytes, tuple[str, str]] = {}  # RewardBench's prompt sources, screened for rft components only
+
+
+def _load_sources(sources: dict[str, list[str]], into: dict[bytes, tuple[str, str]]) -> None:
+    for source, paths in sources.items():
+        for question, where in load_questions(paths).items():
+            into.setdefault(question, (source, where))
 
 
 def load(cfg) -> None:
-    """Read ``data.decontaminate_against`` for the build that starts (nothing when it is off)."""
-    _ACTIVE.clear()
-    if cfg.data.decontaminate and cfg.data.decontaminate_against:
-        _ACTIVE.update(load_questions(list(cfg.data.decontaminate_against)))
-        print(f"cj2 build_data: {len(_ACTIVE)} evaluation questions loaded; training rows asking one are quarantined (eval_overlap)", file=sys.stderr)
+    """Read the evaluation questions for the build or curation that starts (nothing when it is off)."""
+    unload()
+    if not cfg.data.decontaminate:
+        return
+    general, reward, missing = evaluation_sources(cfg)
+    _load_sources(general, _ACTIVE)
+    if any(c.role == "rft" for c in cfg.data.components.values()):
+        _load_sources(reward, _REWARD)
+        if missing:
+            print(f"cj2: RewardBench prompt sources not found under data.eval_data ({cfg.data.eval_data}): {', '.join(missing)}; "
+                  "reward pairs are not screened against them", file=sys.stderr)
+    loaded = f"{len(_ACTIVE)} evaluation questions from {', '.join(general) or 'no source'}"
+    if _REWARD:
+        loaded += f" and {len(_REWARD)} RewardBench prompts from {', '.join(reward)} (rft components)"
+    print(f"cj2: {loaded}: training rows asking one are quarantined (eval_overlap)", file=sys.stderr)
 
 
 def unload() -> None:
     _ACTIVE.clear()
+    _REWARD.clear()
 
 
 def _question(record) -> str | None:
@@ -201,7 +249,8 @@ def screen(name: str, source, items: list) -> list:
     """``items`` (index, record or source row) of component ``name`` (``source``: its plain config,
     None for generated rows) with every row whose question is in the loaded evaluation data
     replaced by its ``eval_overlap`` rejection (rows parsed here are not parsed again)."""
-    if not _ACTIVE or (source is not None and source.allow_eval_source):
+    reward = _REWARD if source is not None and source.role == "rft" else {}
+    if not (_ACTIVE or reward) or (source is not None and source.allow_eval_source):
         return items
     from cj2.data.sources.loaders import SourceRow, example_of
 
@@ -209,9 +258,11 @@ def screen(name: str, source, items: list) -> list:
     for index, item in items:
         record = example_of(source, name, item) if isinstance(item, SourceRow) else item
         question = _question(record)
-        where = _ACTIVE.get(question_hash(question)) if isinstance(question, str) and question.strip() else None
-        if where is not None:
+        key = question_hash(question) if isinstance(question, str) and question.strip() else None
+        found = _ACTIVE.get(key) or reward.get(key) if key is not None else None
+        if found is not None:
+            bench, where = found
             record = RejectedRow(name, str(record.meta.get("file", name)), int(record.meta.get("row", 0)), "eval_overlap",
-                                 f"the question is also in the evaluation data ({where})")
+                                 f"the question is also in the evaluation data of {bench} ({where})", about=bench)
         out.append((index, record))
     return out

@@ -103,7 +103,7 @@ def reasoning_of(judgment: str) -> str:
     start, end = judgment.find("{"), judgment.rfind("}")
     if start >= 0:
         try:
-            obj = json.loads(judgment[start : end + 1])
+            obj = json.loads(judgment[start : end + 1], strict=False)  # a teacher's raw line breaks inside a value
         except json.JSONDecodeError:
             obj = None
         if isinstance(obj, dict):

@@ -8,8 +8,10 @@ key (about ``ROWS_PER_BUCKET`` per bucket, so a bucket's size does not grow with
 the buckets are read back in key order, each sorted in memory. The order is a function of the seed and the content only, never of worker timing.
 
 Selection per component: ``num_samples`` (exact) takes ``n // kept`` copies of every sample plus
-one more for the ``n % kept`` samples with the smallest selection keys; otherwise ``weight`` is a
-multiplier: ``floor(weight)`` copies plus one more where the selection key < ``frac(weight)``.
+one more for the ``n % kept`` samples with the smallest selection keys; ``share`` is a
+``num_samples`` of ``round(share / (1 - all shares) x the rows the other components select)``, so
+that the component is that fraction of the selected rows; otherwise ``weight`` is a multiplier:
+``floor(weight)`` copies plus one more where the selection key < ``frac(weight)``.
 The validation split is by content (key < ``validation_fraction``), so both orders and every
 copy of an example land on the same side.
 """
@@ -69,10 +71,26 @@ class Mixture:
             return base, threshold
         return math.floor(weight), weight - math.floor(weight)
 
-    def select(self, rules: dict[str, tuple[float, int | None]], validation_fraction: float) -> dict[str, int]:
-        """Write the chosen copies into shuffle buckets; returns samples selected per component."""
+    def _shares_as_counts(self, rules: dict[str, tuple[float, int | None, float | None]]) -> dict[str, tuple[float, int | None]]:
+        """``(weight, num_samples)`` per component, a share turned into the count that makes it that
+        fraction of the selected rows."""
+        def selected_rows(component: str, weight: float, num_samples: int | None) -> int:
+            if num_samples is not None:
+                return num_samples
+            keys = np.asarray(self._keys.get(component, []))
+            return int(len(keys) * math.floor(weight) + np.count_nonzero(keys < weight - math.floor(weight)))
+
+        shared = {c: share for c, (_, _, share) in rules.items() if share is not None and self._keys.get(c)}
+        others = sum(selected_rows(c, w, n) for c, (w, n, share) in rules.items() if c not in shared and self._keys.get(c))
+        total = sum(shared.values())
+        return {c: (w, round(shared[c] / (1 - total) * others) if c in shared else n) for c, (w, n, _) in rules.items()}
+
+    def select(self, rules: dict[str, tuple[float, int | None, float | None]], validation_fraction: float) -> dict[str, int]:
+        """Write the chosen copies into shuffle buckets; returns samples selected per component.
+        ``rules``: (weight, num_samples, share) per component."""
         for f in self._spools.values():
             f.close()
+        rules = self._shares_as_counts(rules)
         # At most floor(weight) + 1 copies of a row (num_samples: n // kept + 1): enough buckets for that many.
         most = sum(len(keys) * (math.floor(rules[c][0]) + 1) if rules[c][1] is None else rules[c][1] + len(keys) for c, keys in self._keys.items())
         self.buckets = min(MAX_BUCKETS, max(self.buckets, math.ceil(most / ROWS_PER_BUCKET)))

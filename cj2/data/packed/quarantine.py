@@ -31,18 +31,28 @@ class ComponentStats:
     lengths: Counter = field(default_factory=Counter)
     # the stated verdict of every kept sample: a pairwise component should be half A, half B
     verdicts: Counter = field(default_factory=Counter)
+    # eval_overlap rows per evaluation source (benchmark or RewardBench prompt source)
+    overlaps: Counter = field(default_factory=Counter)
+    # the verdict format of every kept sample (None: a critique or G-SFT row), and each kept row's language
+    formats: Counter = field(default_factory=Counter)
+    languages: Counter = field(default_factory=Counter)
 
-    def keep(self, sample_tokens: list[int], verdicts: list[str | None] = ()) -> None:
+    def keep(self, sample_tokens: list[int], verdicts: list[str | None] = (), formats: list[str | None] = (), language: str | None = None) -> None:
         self.rows_in += 1
         self.verdicts.update(v for v in verdicts if v is not None)
+        self.formats.update(f or "none" for f in formats)
+        if language is not None:
+            self.languages[language] += 1
         self.kept += 1
         self.samples += len(sample_tokens)
         self.tokens += sum(sample_tokens)
         self.lengths.update(sample_tokens)
 
-    def reject(self, reason: str) -> None:
+    def reject(self, reason: str, about: str = "") -> None:
         self.rows_in += 1
         self.rejected[reason] += 1
+        if reason == "eval_overlap":
+            self.overlaps[about or "unknown"] += 1
 
     @property
     def bad_input(self) -> int:
@@ -72,7 +82,9 @@ class ComponentStats:
     def as_dict(self) -> dict:
         return {"rows_in": self.rows_in, "kept": self.kept, "rejected": dict(self.rejected.most_common()),
                 "samples": self.samples, "selected": self.selected, "tokens": self.tokens,
-                "verdicts": dict(sorted(self.verdicts.items())), "a_share": self.a_share}
+                "verdicts": dict(sorted(self.verdicts.items())), "a_share": self.a_share,
+                "eval_overlap": dict(sorted(self.overlaps.items())), "formats": dict(sorted(self.formats.items())),
+                "languages": dict(sorted(self.languages.items()))}
 
 
 class Quarantine:
@@ -88,7 +100,7 @@ class Quarantine:
         self._file = open(self._partial, "w", encoding="utf-8")
 
     def add(self, row: RejectedRow, stats: ComponentStats) -> None:
-        stats.reject(row.reason)
+        stats.reject(row.reason, row.about)
         self._file.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
 
     def close(self) -> None:

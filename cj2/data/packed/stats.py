@@ -44,6 +44,11 @@ def _percentile(lengths: Counter, q: float) -> int:
     return 0
 
 
+def _shares(counts: Counter) -> dict[str, dict[str, float]]:
+    total = sum(counts.values())
+    return {key: {"count": n, "share": round(n / total, 4)} for key, n in sorted(counts.items())} if total else {}
+
+
 def write_stats(out_dir: Path, cfg, components: dict[str, ComponentStats], splits: dict[str, int], packed: dict, encoder: str) -> dict:
     """stats.json and lengths.png in ``out_dir``; returns the statistics."""
     per_component = {}
@@ -52,12 +57,19 @@ def write_stats(out_dir: Path, cfg, components: dict[str, ComponentStats], split
         if stats.lengths:
             entry["length_p50"], entry["length_p99"], entry["length_max"] = _percentile(stats.lengths, 0.5), _percentile(stats.lengths, 0.99), max(stats.lengths)
         per_component[name] = entry
+    kept = sum(s.kept for s in components.values())
     stats = {
         "mixture": cfg.data.name,
         "components": per_component,
         "rows_in": sum(s.rows_in for s in components.values()),
-        "kept": sum(s.kept for s in components.values()),
+        "kept": kept,
         "rejected": sum(sum(s.rejected.values()) for s in components.values()),
+        # Kept samples per verdict format (the output format a judge learns to write; "none": critiques
+        # and G-SFT) and kept rows per language, each with its share: what JudgerBenchV2 asks for
+        # ("winner": judgerbench_en / judgerbench_cn; about half of it Chinese).
+        "formats": _shares(sum((s.formats for s in components.values()), Counter())),
+        "languages": _shares(sum((s.languages for s in components.values()), Counter())),
+        "eval_overlap": dict(sorted(sum((s.overlaps for s in components.values()), Counter()).items())),
         "splits": splits,
         "packed": packed,
         "encoder": encoder,  # tiktoken or tokenizers: which one produced the (same) ids, cj2.data.packed.encoder
@@ -80,4 +92,8 @@ def print_summary(stats: dict, out_dir: Path) -> None:
         table.add_row(name, str(c["rows_in"]), str(c["kept"]), reasons, str(c["selected"]), f"{c['tokens']:,}", share)
     console = Console()
     console.print(table)
+    for title, key in (("output formats (kept samples)", "formats"), ("languages (kept rows)", "languages")):
+        console.print(f"{title}: " + (", ".join(f"{name} {v['share']:.1%}" for name, v in stats.get(key, {}).items()) or "-"))
+    if stats.get("eval_overlap"):
+        console.print("eval_overlap by source: " + ", ".join(f"{source} {n}" for source, n in stats["eval_overlap"].items()))
     console.print(f"written to {out_dir} (stats.json, lengths.png, quarantine.jsonl, train/ and valid/ packed shards)")

@@ -101,3 +101,14 @@ def tokenize_batch(samples: list[TrainingSample], tokenizer) -> list[tuple[Token
 def tokenize_sample(sample: TrainingSample, tokenizer) -> tuple[TokenizedSample, str | None]:
     """:func:`tokenize_batch` of one sample."""
     return tokenize_batch([sample], tokenizer)[0]
+
+
+def prompt_lengths(prompts: list[list[dict]], tokenizer) -> list[int]:
+    """Tokens of each chat prompt as a sample's prompt is tokenized (chat template, generation prompt)."""
+    render = chat_text(tokenizer)
+    return [len(ids) for ids in encode_prompts(tokenizer, [render(messages) for messages in prompts])] if prompts else []
+
+
+def text_lengths(texts: list[str], tokenizer) -> list[int]:
+    """Tokens of each text, as a judgment is tokenized."""
+    return [len(ids) for ids in text_encoder(tokenizer).encode(texts)] if texts else []

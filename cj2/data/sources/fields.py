@@ -22,7 +22,13 @@ A spec is a string, so that a new dataset is a config entry, not code:
   not match is an error. For sources that publish a whole judge prompt or judgment as one text
   (Auto-J's ``usermsg``, PandaLM's ``input_sequence``, JudgeLM's score line before its judgment);
 - ``compare:score.0,score.1``: ``A`` when the first number is larger, ``B`` when the second is,
-  ``tie`` when equal (JudgeLM's two GPT-4 scores); a value that is not a number is an error.
+  ``tie`` when equal (JudgeLM's two GPT-4 scores); true/false count as 1/0 (PKU-SafeRLHF's
+  ``is_response_0_safe``, ``is_response_1_safe``: ``A`` when only the first is safe); a value that
+  is neither a number nor true/false is an error;
+- ``turns:prompt:<extra_id_1>``: a column holding a whole dialogue as one text, its turns split at
+  SEP, each turn after the first opening with its role's name on a line of its own (``User``,
+  ``Assistant``; the first turn is the user's), written out as ``chat:`` writes a dialogue
+  (HelpSteer2's multi-turn prompts).
 """
 
 from __future__ import annotations
@@ -139,13 +145,24 @@ def _compare(row: Any, spec: str) -> str:
     for path in paths:
         value = _dig(row, path)
         try:
-            if isinstance(value, bool):
-                raise TypeError
-            values.append(float(value))
+            values.append(float(value))  # True / False: 1 / 0
         except (TypeError, ValueError):
             raise FieldError(f"field {path!r} is {value!r}, not a number") from None
     first, second = values
     return "A" if first > second else "B" if second > first else "tie"
+
+
+def _turns(row: Any, spec: str) -> str:
+    """``COLUMN:SEP``: the column's dialogue split into turns at SEP (module docstring), as a ``chat:`` dialogue."""
+    path, separator, text = _text_column(row, spec, "SEPARATOR")
+    first, *rest = text.split(separator)
+    messages = [{"role": "user", "content": first.strip()}]
+    for number, turn in enumerate(rest, 2):
+        role, _, content = turn.partition("\n")
+        if role.strip().lower() not in ("user", "assistant"):
+            raise FieldError(f"field {path!r}: turn {number} opens with {role.strip()[:20]!r}, not User or Assistant")
+        messages.append({"role": role.strip().lower(), "content": content.strip()})
+    return _dialogue(messages, path)
 
 
 def _majority(row: Any, columns: str) -> Any:
@@ -187,6 +204,8 @@ def resolve(row: Any, spec: str) -> Any:
         return _regex(row, spec[len("re:"):])
     if spec.startswith("compare:"):
         return _compare(row, spec[len("compare:"):])
+    if spec.startswith("turns:"):
+        return _turns(row, spec[len("turns:"):])
     if "{" in spec:
         return _fill(row, spec)
     return _dig(row, spec)

@@ -85,6 +85,13 @@ def _label(component, raw: str, kind: str) -> str:
     return value
 
 
+def _language(component, value: str | None) -> str:
+    """The row's language: its own value through ``language_map`` (when the component has one), else the component's."""
+    if component.language_map:
+        return {str(k).lower(): str(v) for k, v in component.language_map.items()}.get((value or "").strip().lower(), component.language)
+    return value or component.language
+
+
 def _row_id(name: str, file: str, number: int) -> str:
     return f"{name}/{os.path.basename(file)}:{number}"
 
@@ -114,7 +121,7 @@ def row_to_example(component, name: str, file: str, number: int, row: dict[str, 
         responses=responses,
         label=_label(component, label, kind) if label is not None else None,
         source=name,
-        language=values.get("language") or component.language,
+        language=_language(component, values.get("language")),
         category=values.get("category") or "",
         template=component.template or "",
         id=values.get("id") or _row_id(name, file, number),

@@ -19,7 +19,7 @@ from cj2.eval.core.result import EvalResult
 from cj2.eval.judging.official_parsers import OPENCOMPASS_CHOICE, choice_marker_absent
 from cj2.eval.judging.opencompass_prompts import choice_messages
 from cj2.eval.judging.prompts import get_template, render
-from cj2.eval.judging.styles import styled_question
+from cj2.eval.judging.styles import PLACEMENTS, styled_messages, styled_question
 from cj2.eval.judging.verdict_source import ParseFn, judged_label
 
 
@@ -68,12 +68,17 @@ def orders(eval_cfg) -> tuple[bool, ...]:
 
 
 def shown_messages(item: PairItem, swapped: bool, messages, eval_cfg) -> list[dict]:
-    """The prompt of one item in one order (``messages``: :func:`prompt_renderer`'s function)."""
+    """The prompt of one item in one order (``messages``: :func:`prompt_renderer`'s function), with
+    the style requirement (``eval.style_suffix``) where ``eval.style_placement`` puts it."""
     responses = [item.response_b, item.response_a] if swapped else [item.response_a, item.response_b]
-    return messages(styled_question(item.question, eval_cfg.style_suffix), responses)
+    in_question = eval_cfg.style_placement == "question"
+    prompt = messages(styled_question(item.question, eval_cfg.style_suffix if in_question else None), responses)
+    return prompt if in_question else styled_messages(prompt, eval_cfg.style_suffix)
 
 
 def pair_requests(items: Sequence[PairItem], eval_cfg) -> list[dict]:
+    if eval_cfg.style_placement not in PLACEMENTS:
+        raise EvalInputError("eval.style_placement", f"{eval_cfg.style_placement!r} is not one of {', '.join(PLACEMENTS)}")
     messages = prompt_renderer(eval_cfg)
     return [{"key": {"index": index, "swapped": swapped}, "messages": shown_messages(item, swapped, messages, eval_cfg)}
             for index, item in enumerate(items) for swapped in orders(eval_cfg)]

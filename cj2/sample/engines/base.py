@@ -25,6 +25,18 @@ class Usage:
         return Usage(self.prompt_tokens - earlier.prompt_tokens, self.completion_tokens - earlier.completion_tokens, self.requests - earlier.requests)
 
 
+class PromptsRefused(RuntimeError):
+    """The server refused some prompts of a batch as invalid requests (HTTP 400 or 413: longer than its
+    context, ...), which no retry mends. ``outputs`` holds every prompt's candidates, None where refused;
+    ``refused`` maps a refused prompt's index to the server's message. A caller that can drop those
+    prompts (curation: the row is rejected) reads both; any other caller fails with the message."""
+
+    def __init__(self, outputs: list[list[str] | None], refused: dict[int, str]):
+        self.outputs, self.refused = outputs, refused
+        index, message = next(iter(refused.items()))
+        super().__init__(f"the server refused {len(refused)} of {len(outputs)} prompts (prompt {index}: {message})")
+
+
 class Engine(Protocol):
     usage: Usage
 

@@ -8,19 +8,30 @@ once. Candidate ``j`` of a prompt is sampled with ``seed + j`` when the server g
 request, so fan-out and top-up ask for the same seeds.
 
 Requests run concurrently up to ``concurrency``; connection errors, timeouts, 429 and 5xx are
-retried with exponential backoff and jitter, anything else fails the batch at once.
+retried with exponential backoff and jitter. A 400 or 413 (a prompt longer than the server's
+context, ...) refuses that prompt only: the batch's other prompts are answered and the engine raises
+:class:`~cj2.sample.engines.base.PromptsRefused` carrying them. Anything else fails the batch at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from typing import NamedTuple
 
-from cj2.sample.engines.base import Messages, Seed, Usage, check_sampling_args, seeds_for
+from cj2.sample.engines.base import Messages, PromptsRefused, Seed, Usage, check_sampling_args, seeds_for
 
 
 class SamplingRequestFailed(RuntimeError):
     pass
+
+
+# Statuses that refuse one prompt as invalid (bad request, payload too large): no retry mends them.
+REFUSED_PROMPT = (400, 413)
+
+
+class _Refused(NamedTuple):
+    message: str
 
 
 class OpenAIEngine:
@@ -33,19 +44,30 @@ class OpenAIEngine:
         self.request_timeout_s = request_timeout_s
         self.max_retries = max_retries
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
-        self.model = model or self._served_model()
+        self._models = None if model else self._served_models()
+        self.model = model or self._models[0].id
         self.choices_per_request: int | None = None  # unknown until a response has fewer choices than asked
         self.retries = 0
         self.usage = Usage()
 
-    def _served_model(self) -> str:
+    def _served_models(self) -> list:
         import openai
 
         with openai.OpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.request_timeout_s) as client:
-            models = [m.id for m in client.models.list()]
+            models = list(client.models.list())
         if not models:
             raise SamplingRequestFailed(f"{self.base_url} serves no model; set sample.model")
-        return models[0]
+        return models
+
+    @property
+    def context_length(self) -> int | None:
+        """The served model's context in tokens where the server says it (vLLM: ``max_model_len`` in
+        /v1/models), else None."""
+        if self._models is None:
+            self._models = self._served_models()
+        entry = next((m for m in self._models if m.id == self.model), None)
+        value = (entry.model_extra or {}).get("max_model_len") if entry is not None else None
+        return int(value) if isinstance(value, int) else None
 
     def generate(self, prompts: list[Messages], n: int, temperature: float, top_p: float, max_tokens: int, seed: Seed) -> list[list[str]]:
         check_sampling_args(n, temperature, top_p, max_tokens)
@@ -58,7 +80,21 @@ class OpenAIEngine:
         async with openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.request_timeout_s, max_retries=0) as client:
             slots = asyncio.Semaphore(self.concurrency)
             sample = dict(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
-            return list(await asyncio.gather(*[self._candidates(client, slots, p, n, s, sample) for p, s in zip(prompts, seeds, strict=True)]))
+            answers = await asyncio.gather(*[self._answered(client, slots, p, n, s, sample) for p, s in zip(prompts, seeds, strict=True)])
+        refused = {i: a.message for i, a in enumerate(answers) if isinstance(a, _Refused)}
+        if refused:
+            raise PromptsRefused([None if isinstance(a, _Refused) else a for a in answers], refused)
+        return list(answers)
+
+    async def _answered(self, client, slots, messages: Messages, n: int, seed: int, sample: dict) -> list[str] | _Refused:
+        import openai
+
+        try:
+            return await self._candidates(client, slots, messages, n, seed, sample)
+        except openai.APIStatusError as error:
+            if error.status_code in REFUSED_PROMPT:
+                return _Refused(f"HTTP {error.status_code}: {error.message}")
+            raise
 
     async def _candidates(self, client, slots, messages: Messages, n: int, seed: int, sample: dict) -> list[str]:
         texts: list[str] = []

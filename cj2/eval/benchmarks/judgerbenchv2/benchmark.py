@@ -88,6 +88,7 @@ def evaluate(eval_cfg, predictions_path: str, parse: ParseFn) -> EvalResult:
     rows.append({"scenario": "mean", **{k: overall[k] for k in ("accuracy", "rank_diff", "score_diff", "normalized_diff", "final", "parsed", "unparsed", "missing")}})
     notes = [f"{s.scenario}: {note}" for s in result.scenarios for note in s.notes]
     metrics = result.to_dict()
+    notes.insert(0, "accuracy by language: " + ", ".join(f"{lan} {v['accuracy']:.2f} ({v['parsed']} of {v['total']} parsed)" for lan, v in metrics["by_language"].items()))
     if built_table is not None:  # only then: the published path's outputs stay as they were
         notes.insert(0, f"ground truth: {built_table} (the win table built with this benchmark), not the published table")
         metrics["ground_truth"] = str(built_table)
@@ -123,6 +124,7 @@ class JudgerBenchV2(Benchmark):
 
     def headline_numbers(self, metrics: dict) -> dict[str, float]:
         out = {"final": metrics["overall"]["final"], "accuracy": metrics["overall"]["accuracy"], "normalized_diff": metrics["overall"]["normalized_diff"]}
+        out.update({f"accuracy {lan}": v["accuracy"] for lan, v in metrics.get("by_language", {}).items()})
         out.update({f"{name} final": s["final"] for name, s in metrics["scenarios"].items()})
         return out
 

@@ -205,6 +205,24 @@ def check_prediction_keys(benchmark: Mapping[str, Sequence[JudgerBenchRecord]], 
             raise EvalInputError(path, f"index {index} is past the last record of {scenario}.json ({len(benchmark[scenario]) - 1})", row=p.line, field="index", unit="line")
 
 
+def by_language(judged: Mapping[str, Sequence[JudgedRecord]]) -> dict[str, dict]:
+    """Accuracy per record language (``gold.lan``): per scenario over its records of that language whose
+    verdict parsed (0 when none did), then the mean over the scenarios that have such records, as the benchmark's own
+    accuracy is the mean over scenarios. Half of JudgerBenchV2 is Chinese: a judge trained on English
+    data shows it here. The rank and score terms need a ground truth per language, which is not published."""
+    out = {}
+    for lan in sorted({j.record.lan for records in judged.values() for j in records}):
+        per_scenario, total, parsed = [], 0, 0
+        for records in judged.values():
+            mine = [o for j, o in zip(records, outcomes(records), strict=True) if j.record.lan == lan]
+            read = [o for o in mine if o.judged is not None]
+            total, parsed = total + len(mine), parsed + len(read)
+            if mine:  # nothing parsed: 0, as in a scenario's own accuracy
+                per_scenario.append(100.0 * sum(o.judged == o.gold for o in read) / len(read) if read else 0.0)
+        out[lan] = {"accuracy": sum(per_scenario) / len(per_scenario) if per_scenario else 0.0, "total": total, "parsed": parsed, "unparsed": total - parsed}
+    return out
+
+
 @dataclass
 class JudgerBenchResult:
     scenarios: list[ScenarioScore]
@@ -218,7 +236,7 @@ class JudgerBenchResult:
             row = s.to_dict()
             row["missing"] = self.missing[s.scenario]
             per_scenario[s.scenario] = row
-        return {"benchmark": "judgerbenchv2", "overall": self.summary, "scenarios": per_scenario}
+        return {"benchmark": "judgerbenchv2", "overall": self.summary, "scenarios": per_scenario, "by_language": by_language(self.judged)}
 
 
 def flipped(benchmark: Mapping[str, Sequence[JudgerBenchRecord]]) -> dict[str, list[JudgerBenchRecord]]:

@@ -1,4 +1,9 @@
-"""The models a build calls: one :class:`ModelSpec` per config entry, and engines built lazily from it."""
+"""Model entries of a config (``bench.*`` models, ``curate.policy_models``): one :class:`ModelSpec`
+per entry, and engines built lazily from it.
+
+An entry is a string (the model, served or loaded with the section's engine settings) or a mapping
+overriding them for that model: ``{name: qwen7b, engine: openai, model: Qwen2.5-7B-Instruct, base_url: ...}``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,16 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from cj2.benchmark.queries import BenchInputError
 from cj2.config.schema import EngineSettings
 
 ENGINE_KEYS = tuple(f.name for f in fields(EngineSettings))
+
+
+class ModelEntryError(ValueError):
+    """A model entry that cannot be used; the message names the setting."""
+
+    def __init__(self, setting: str, message: str):
+        super().__init__(f"{setting}: {message}")
 
 
 @dataclass(kw_only=True)
@@ -24,9 +35,9 @@ class ModelSpec(EngineSettings):
         return {"name": self.name, "model": self.model, "engine": self.engine}
 
 
-def model_spec(entry: Any, bench, setting: str) -> ModelSpec:
-    """A config entry (string or mapping) with the bench-level engine settings filled in."""
-    defaults = {k: bench[k] for k in ENGINE_KEYS}
+def model_spec(entry: Any, section, setting: str) -> ModelSpec:
+    """A config entry (string or mapping) with the section's engine settings (``bench``, ``sample``) filled in."""
+    defaults = {k: section[k] for k in ENGINE_KEYS}
     if isinstance(entry, str):
         return ModelSpec(name=_default_name(entry), model=entry, **defaults)
     if isinstance(entry, Mapping):
@@ -34,12 +45,12 @@ def model_spec(entry: Any, bench, setting: str) -> ModelSpec:
         known = {f.name for f in fields(ModelSpec)}
         unknown = sorted(set(entry) - known)
         if unknown:
-            raise BenchInputError(setting, f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ModelEntryError(setting, f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         if not entry.get("model") and not entry.get("name"):
-            raise BenchInputError(setting, "a model entry needs 'model' (or at least 'name' for a server's default model)")
+            raise ModelEntryError(setting, "a model entry needs 'model' (or at least 'name' for a server's default model)")
         name = entry.get("name") or _default_name(entry["model"])
         return replace(ModelSpec(name=name, model=entry.get("model"), **defaults), **{k: v for k, v in entry.items() if k not in ("name", "model")})
-    raise BenchInputError(setting, f"expected a model (string) or a mapping {{name, model, engine, base_url ...}}, got {type(entry).__name__}")
+    raise ModelEntryError(setting, f"expected a model (string) or a mapping {{name, model, engine, base_url ...}}, got {type(entry).__name__}")
 
 
 def _default_name(model: str) -> str:
@@ -52,7 +63,7 @@ def engine_options(spec: ModelSpec) -> dict[str, Any]:
         base_url = spec.base_url
         if not base_url:
             if not spec.base_url_file:
-                raise BenchInputError(f"bench model {spec.name!r}", "engine openai needs base_url=http://host:port/v1 or base_url_file=FILE (written by slurm/teacher_server.sbatch)")
+                raise ModelEntryError(f"model {spec.name!r}", "engine openai needs base_url=http://host:port/v1 or base_url_file=FILE (written by slurm/teacher_server.sbatch)")
             from cj2.sample.server_address import resolve_base_url
 
             base_url = resolve_base_url(spec.base_url_file, spec.server_wait_s)
@@ -63,7 +74,7 @@ def engine_options(spec: ModelSpec) -> dict[str, Any]:
             return {"model": str(model.parent), "gguf_file": model.name, "device": spec.device, "dtype": spec.dtype}
         return {"model": str(model), "device": spec.device, "dtype": spec.dtype}
     if spec.engine == "megatron":
-        raise BenchInputError(f"bench model {spec.name!r}", "engine megatron runs one process per TP rank (launch/sample.py); serve the model (slurm/teacher_server.sbatch) and use engine openai")
+        raise ModelEntryError(f"model {spec.name!r}", "engine megatron runs one process per TP rank (launch/sample.py); serve the model (slurm/teacher_server.sbatch) and use engine openai")
     return {"model": spec.model}
 
 
@@ -91,6 +102,9 @@ class LazyEngine:
         if self.engine is None:
             self.engine = self.factory(self.spec)
         return self.engine
+
+    def generate(self, *args, **kwargs):
+        return self().generate(*args, **kwargs)
 
     def close(self) -> None:
         if self.engine is not None:
