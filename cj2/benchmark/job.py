@@ -59,7 +59,7 @@ class Models:
         self.base = model_spec(bench.base_model, bench, "bench.base_model")
         self.policies = [model_spec(p, bench, f"bench.policies[{i}]") for i, p in enumerate(bench.policies)]
         self.judges = [model_spec(j, bench, f"bench.judges[{i}]") for i, j in enumerate(bench.judges)]
-        # tie_rule=arbiter without an arbiter: the first judge decides the splits (an arbiter outside the judges is better)
+        # tie_rule=arbiter without an arbiter: the first judge's own votes decide the splits (an arbiter outside the judges is better)
         self.arbiter = model_spec(bench.arbiter, bench, "bench.arbiter") if bench.arbiter else self.judges[0] if bench.tie_rule == "arbiter" else None
         self.difficulty = model_spec(bench.difficulty_judge, bench, "bench.difficulty_judge") if bench.difficulty_judge else self.judges[0]
         self.classifier = model_spec(bench.scenario_classifier, bench, "bench.scenario_classifier") if bench.scenario_classifier else None
@@ -171,7 +171,11 @@ def build(bench, factory: EngineFactory = build_engine_for) -> dict[str, Any]:
     first = [decide(v, "drop") for v in all_votes]
     arbiter_votes: dict[int, tuple[str | None, ...]] = {}
     tied = [p for p, label in enumerate(first) if label.winner is None]
-    if bench.tie_rule == "arbiter" and tied:
+    if bench.tie_rule == "arbiter" and tied and models.arbiter.name in votes:
+        # The arbiter is one of the judges: its votes on the tied pairs are already in hand (asking again
+        # repeats the same prompts for the same answers).
+        arbiter_votes = {p: votes[models.arbiter.name][p] for p in tied}
+    elif bench.tie_rule == "arbiter" and tied:
         texts = call(f"arbiter {models.arbiter.name}", _stage_dir(work, "arbiter", models.arbiter.name), models.arbiter, [requests[2 * p + o] for p in tied for o in range(len(ORDERS))], judge_decoding)
         for k, p in enumerate(tied):
             arbiter_votes[p] = tuple(vote(pairs[p], base_is_a, texts[2 * k + o], parse) for o, base_is_a in enumerate(ORDERS))

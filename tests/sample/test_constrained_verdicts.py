@@ -48,7 +48,10 @@ def test_constrained_smollm2_candidates_all_parse_and_split_into_accepted_and_re
     assert summary["candidate_rejections"] == {"wrong_verdict": len(candidates) - accepted}
     # labels are half A, half B after position balancing, so a judge that always says one letter is half right
     assert {r["label"] for r in records} == {"A", "B"}
-    assert len(read_jsonl(tmp_path / "out" / "accepted.jsonl")) == accepted
+    # an item's second accepted "[[A]]" copies its first: a near-duplicate, accepted but not kept as a training row
+    kept = [c for c, _ in candidates if c["kept"]]
+    assert all(c["accepted"] for c in kept) and all(c["duplicate_of"] is not None for c, _ in candidates if c["accepted"] and not c["kept"])
+    assert len(read_jsonl(tmp_path / "out" / "accepted.jsonl")) == len(kept) == len({(r["id"], c["verdict"]) for r in records for c in r["candidates"] if c["accepted"]})
     print(json.dumps({"candidates": len(candidates), "accepted": accepted}))
 
 

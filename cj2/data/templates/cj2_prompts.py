@@ -53,7 +53,7 @@ CJ2_COT_COMPACT = JudgeTemplate(
     kind="pairwise",
     verdict_format="cj2_cot",
     system="You are a judge.",
-    user="Which response is right? Answer in the seven-key JSON." + _DIALOGUE,
+    user='Which response is right? Answer in JSON, "Choice" last.' + _DIALOGUE,
 )
 
 CJ2_CRITIQUE = JudgeTemplate(
