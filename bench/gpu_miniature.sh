@@ -5,8 +5,8 @@
 # 64 MiB and SmolLM2-135M's GGUF alone is 94 MiB (bench/gpu_bundle.py prepares them here):
 #   .gpu/model.part0   first half of the GGUF: copied to $CJ2_GPU_STAGE by an earlier run on the
 #                      same (still warm) machine: `bash bench/gpu_miniature.sh --stage`
-#   .gpu/model.part1   second half, and .gpu/data (GSM8K train/test, MMLU) and the wheelhouse,
-#                      carried by the run itself
+#   .gpu/model.part1   second half, with .gpu/model.json (size and sha256), .gpu/data (GSM8K test,
+#                      MMLU) and the wheelhouse, carried by the run itself
 # The run joins and checks the model (sha256), installs missing wheels privately
 # (bench/offline/install.py), converts the GGUF once, runs the preset and copies the tables to
 # $CJ2_RESULTS_DIR. Every step prints what it did; nothing is fetched from a network.

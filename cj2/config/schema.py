@@ -436,14 +436,14 @@ class MiniatureConfig:
     pairs by the teacher-forced verdict metric. The runs use this config's model / train / loss /
     parallel settings; a run differs from another only in its loss and seed."""
 
-    family: str = "arith"  # arith (generated, no files) | gsm8k (train_file and heldout_file)
-    train_file: str | None = None  # gsm8k: the training questions (GSM8K train.jsonl)
+    family: str = "arith"  # arith (generated, no files) | gsm8k (heldout_file, and train_file if any)
+    train_file: str | None = None  # gsm8k: the training questions (GSM8K train.jsonl); None: heldout_file's other questions
     heldout_file: str | None = None  # gsm8k: the held-out questions (GSM8K test.jsonl)
     control_dir: str | None = None  # MMLU *_test.csv: a negative control scored apart, never averaged in
     control_questions: int = 0  # 0: no negative control
     train_pairs: int = 600  # per run: questions drawn by the seed from the training pool
     train_pool: int = 4000  # arith: training questions generated (the seeds draw from them)
-    heldout_questions: int = 2000  # 0: all of heldout_file; each judged in both orders
+    heldout_questions: int = 2000  # 0: all of heldout_file (needs train_file); each judged in both orders
     bon_questions: int = 500  # held-out questions that also give a best-of-4 group
     losses: list[str] = field(default_factory=lambda: ["none", "dpo_noref", "temperature", "margin"])
     seeds: list[int] = field(default_factory=lambda: [1, 2, 3])

@@ -411,6 +411,9 @@ def check_miniature(cfg, problems: list[Problem], check_files: bool) -> None:
         _positive(problems, f"mini.{key}", getattr(m, key))
     if m.bon_questions < 0 or (m.heldout_questions and m.bon_questions > m.heldout_questions):
         problems.append(Problem("mini.bon_questions", f"{m.bon_questions} is outside [0, mini.heldout_questions={m.heldout_questions}]", "set mini.bon_questions to at most the held-out questions"))
+    if m.family == "gsm8k" and not m.train_file and not m.heldout_questions:
+        problems.append(Problem("mini.heldout_questions", "0 (all of heldout_file) leaves no training questions: mini.train_file is not set",
+                                "set mini.heldout_questions to part of heldout_file (the rest trains), or mini.train_file=GSM8K train.jsonl"))
     if m.family == "arith" and m.train_pool < m.train_pairs:
         problems.append(Problem("mini.train_pool", f"{m.train_pool} training questions cannot give {m.train_pairs} pairs a run", f"set mini.train_pool>={m.train_pairs}"))
     template = TEMPLATES.get(m.template)
@@ -422,7 +425,8 @@ def check_miniature(cfg, problems: list[Problem], check_files: bool) -> None:
         problems.append(Problem("mini.control_dir", "a negative control needs MMLU *_test.csv files", "set mini.control_dir=DIR, or mini.control_questions=0"))
     if not check_files:
         return
-    files = [("mini.train_file", m.train_file), ("mini.heldout_file", m.heldout_file)] if m.family == "gsm8k" else []
+    files = [("mini.train_file", m.train_file)] if m.family == "gsm8k" and m.train_file else []
+    files += [("mini.heldout_file", m.heldout_file)] if m.family == "gsm8k" else []
     files += [("mini.control_dir", m.control_dir)] if m.control_questions else []
     for key, path in files:
         if not path or not os.path.exists(path):

@@ -10,7 +10,8 @@ Stages, each resumable (a rerun skips what is complete):
 4. judges: ``base`` and every (loss, seed), trained through ``cj2.train.job.train`` and scored by
    their verdict logits, ``mini.workers`` at a time;
 5. table: every judge's verdict metrics with intervals, the paired loss comparisons and the gates
-   (cj2.eval.studies.loss_table), in ``<output_dir>/table.md`` and ``table.png``.
+   (cj2.eval.studies.loss_comparison), in ``<output_dir>/loss_comparison_<set>.md|.json|.png``
+   (and ``generation.md`` when ``mini.generation_items``); stage times in ``summary.json``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def questions(cfg) -> tuple[list, list, list]:
         control = split_questions(list(read_mmlu(Path(mini.control_dir))), mini.control_questions, 0)[0]
     if mini.family == "arith":
         heldout, pool = split_questions(arithmetic_questions(mini.heldout_questions + mini.train_pool, seed=0), mini.heldout_questions, mini.train_pool)
+        return heldout, pool, control
+    if mini.family == "gsm8k" and not mini.train_file:
+        # One file (GSM8K test) split by question hash: the held-out questions never depend on the seed.
+        everything = list(read_gsm8k(Path(mini.heldout_file)))
+        heldout, pool = split_questions(everything, mini.heldout_questions, len({q.question for q in everything}) - mini.heldout_questions)
         return heldout, pool, control
     if mini.family == "gsm8k":
         heldout = list(read_gsm8k(Path(mini.heldout_file)))
@@ -190,7 +196,7 @@ def run(cfg: DictConfig) -> dict:
     if cfg.model.frozen_layers:
         with _stage("frozen bottom", timings, log):
             for packed in [out / f"data-seed{seed}" / "train" for seed in cfg.mini.seeds] + [out / name / "packed" for name in runs.eval_sets(cfg)]:
-                write_cache(cfg.model.hf_path, cfg.model.frozen_layers, packed, progress=False)
+                write_cache(cfg.model.hf_path, cfg.model.frozen_layers, packed)
     with _stage("judges", timings, log):
         per_judge = run_judges(cfg, out, log)
     with _stage("table", timings, log):

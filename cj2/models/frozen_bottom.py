@@ -119,15 +119,19 @@ def write_cache(checkpoint, layers: int, packed_dir, *, dtype: str = "bfloat16",
     model = _bottom_model(checkpoint, layers, dtype)
     hidden_size = model.config.hidden_size
     row = 0
-    bar = tqdm(total=len(data), desc=f"frozen bottom ({layers} layers) -> {out}", unit="row", disable=not progress)
+    shards = []
     for shard in data.index["shards"]:
         rows = range(row, row + shard["rows"])
         row += shard["rows"]
+        shards.append((shard, rows, [(i, start, n) for i, r in enumerate(rows) for start, n in _segments(data.row_samples(r), data.seq_length)]))
+    # A log file (not a terminal) gets a progress line every 30 s rather than a redrawn bar.
+    bar = tqdm(total=sum(len(p) for *_, p in shards), desc=f"frozen bottom ({layers} layers) -> {out}", unit="sample", disable=not progress,
+               mininterval=1 if sys.stderr.isatty() else 30)
+    for shard, rows, pieces in shards:
         if shard["file"] in done["shards"]:
-            bar.update(len(rows))
+            bar.update(len(pieces))
             continue
         hidden = torch.zeros(len(rows), data.seq_length, hidden_size, dtype=getattr(torch, dtype))
-        pieces = [(i, start, n) for i, r in enumerate(rows) for start, n in _segments(data.row_samples(r), data.seq_length)]
         pieces.sort(key=lambda p: p[2])  # similar lengths batch with little padding
         batch: list[tuple[int, int, int]] = []
         for piece in [*pieces, None]:
@@ -136,12 +140,12 @@ def write_cache(checkpoint, layers: int, packed_dir, *, dtype: str = "bfloat16",
                 continue
             if batch:
                 _run_batch(model, data, rows, batch, hidden)
+                bar.update(len(batch))
             batch = [piece] if piece is not None else []
         with atomic_path(out / shard["file"]) as tmp:
             save_file({"hidden": hidden.contiguous()}, str(tmp))
         done["shards"].append(shard["file"])
         atomic_write_text(progress_path, json.dumps(done))
-        bar.update(len(rows))
     bar.close()
     atomic_write_text(manifest_path, json.dumps({**wanted, "shards": done["shards"]}, indent=2))
     progress_path.unlink(missing_ok=True)

@@ -77,14 +77,12 @@ def test_gpu_preset_command_runs_on_cpu_at_a_tiny_shape(tmp_path):
     Checks: each judge's records on both sets, the control compared apart (no gates, no ranking),
     generation accuracy counted for every trained judge (its unparsed verdicts wrong), and the two
     workers both used. Planted: workers=2 ignored (in-process runs) -> one pid."""
-    write_sources(tmp_path / "heldout", questions=4)
-    write_sources(tmp_path / "train", questions=16)
+    write_sources(tmp_path / "heldout", questions=20)  # split by the preset: 4 held out, 16 to train on
     out = tmp_path / "mini"
     stdout = mini_table4(
         "+exp=mini_table4_gpu", "model=tiny", "cluster.gpus_per_node=0", "train.precision=fp32", "model.attention=sdpa", "data.seq_length=2048",
-        f"mini.output_dir={out}", f"mini.train_file={tmp_path / 'train' / 'gsm8k' / 'test.jsonl'}",
-        f"mini.heldout_file={tmp_path / 'heldout' / 'gsm8k' / 'test.jsonl'}", f"mini.control_dir={tmp_path / 'heldout' / 'mmlu'}",
-        "mini.control_questions=2", "mini.train_pairs=8", "mini.bon_questions=2", "mini.seeds=[1,2]", "mini.losses=[none,margin]",
+        f"mini.output_dir={out}", f"mini.heldout_file={tmp_path / 'heldout' / 'gsm8k' / 'test.jsonl'}", f"mini.control_dir={tmp_path / 'heldout' / 'mmlu'}",
+        "mini.control_questions=2", "mini.train_pairs=8", "mini.heldout_questions=4", "mini.bon_questions=2", "mini.seeds=[1,2]", "mini.losses=[none,margin]",
         "mini.generation_items=4", "mini.generation_max_tokens=8", "mini.workers=2", "parallel.global_batch_size=1",
     )
     summary = json.loads((out / "summary.json").read_text())

@@ -72,3 +72,26 @@ def test_teacher_targets_put_the_decision_at_the_verdict_token(split, tmp_path, 
         a, b = json.loads(first.target), json.loads(second.target)
         assert (a["Strengths of Model A"], a["Strengths of Model B"]) == (b["Strengths of Model B"], b["Strengths of Model A"])
         assert a["Reasoning"] == b["Reasoning"] and a["Choice"] != b["Choice"]
+
+
+def test_gsm8k_questions_split_one_file_or_read_a_training_file(tmp_path):
+    """GSM8K family: without ``mini.train_file`` the held-out file is split by question hash (the
+    held-out part the same for every seed, the rest the training pool); with one, all held-out
+    questions are judged and the training file minus them is the pool. Mutants killed: the split
+    letting a held-out question into the pool; the train file read when it is not set; a seed
+    leaking into the held-out choice."""
+    from omegaconf import OmegaConf
+
+    from cj2.miniature.job import questions
+    from tests.exp.test_verifiable_pairs import write_sources
+
+    write_sources(tmp_path / "test", questions=20)
+    write_sources(tmp_path / "train", questions=30)
+    mini = {"family": "gsm8k", "heldout_file": str(tmp_path / "test" / "gsm8k" / "test.jsonl"), "train_file": None, "heldout_questions": 6, "control_questions": 0}
+    heldout, pool, control = questions(OmegaConf.create({"mini": mini}))
+    assert (len(heldout), len(pool), control) == (6, 14, [])
+    assert not {q.question for q in heldout} & {q.question for q in pool}
+    assert heldout == questions(OmegaConf.create({"mini": mini}))[0]
+    heldout, pool, _ = questions(OmegaConf.create({"mini": {**mini, "train_file": str(tmp_path / "train" / "gsm8k" / "test.jsonl"), "heldout_questions": 0}}))
+    assert len(heldout) == 20 and len(pool) == 10  # train's first 20 questions are test's
+    assert not {q.question for q in heldout} & {q.question for q in pool}

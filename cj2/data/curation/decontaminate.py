@@ -226,6 +226,10 @@ def load(cfg) -> None:
         if missing:
             print(f"cj2: RewardBench prompt sources not found under data.eval_data ({cfg.data.eval_data}): {', '.join(missing)}; "
                   "reward pairs are not screened against them", file=sys.stderr)
+    if not general and not _REWARD:
+        print(f"cj2: decontamination is on but no evaluation set was found (data.eval_data={cfg.data.eval_data}, CJ2_EVAL_DATA): "
+              "nothing is screened; point data.eval_data at the benchmark files, or set data.decontaminate=false", file=sys.stderr)
+        return
     loaded = f"{len(_ACTIVE)} evaluation questions from {', '.join(general) or 'no source'}"
     if _REWARD:
         loaded += f" and {len(_REWARD)} RewardBench prompts from {', '.join(reward)} (rft components)"
