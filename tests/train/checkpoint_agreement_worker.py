@@ -1,6 +1,6 @@
 """Two ranks that see a checkpoint's files differently (NFS attribute caching) must still agree.
 
-    torchrun --nproc_per_node 2 checkpoint_agreement_worker.py DIR   (one JSON line per rank)
+    torchrun --nproc_per_node 2 checkpoint_agreement_worker.py DIR   (DIR/rank<N>.json per rank)
 
 Rank 0 writes a two-file checkpoint with its manifest; both ranks check it whole. Then rank 1 alone
 sees one file as missing (``Path.is_file`` patched in its process, as a stale attribute cache
@@ -36,7 +36,8 @@ def main():
         stale, is_file = ckpt / "__1_0.distcp", Path.is_file
         Path.is_file = lambda self: self != stale and is_file(self)
     verdict = problem_with(ckpt)
-    print(json.dumps({"rank": rank, "whole": whole, "verdict": verdict}), flush=True)
+    # A file per rank: two ranks printing at once can interleave their lines on the launcher's stdout.
+    (Path(sys.argv[1]) / f"rank{rank}.json").write_text(json.dumps({"rank": rank, "whole": whole, "verdict": verdict}))
     dist.barrier()
     dist.destroy_process_group()
 
