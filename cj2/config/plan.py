@@ -179,14 +179,14 @@ def samples_per_row(cfg) -> float | None:
     return stats["samples_packed"] / stats["rows"] if stats["rows"] else None
 
 
-def global_batch_rows(cfg) -> int:
+def global_batch_rows(cfg, per_row: float | None = None) -> int:
     """Packed rows per optimizer step: ``parallel.global_batch_size``, or ``parallel.global_batch_samples``
-    judge samples over the build's samples per row, rounded to a multiple of micro_batch_size x dp
-    (at least one). The samples setting needs the build (a ValueError says so)."""
+    judge samples over the build's samples per row (``per_row``, else read from the build), rounded to a
+    multiple of micro_batch_size x dp (at least one). The samples setting needs the build (a ValueError says so)."""
     p = cfg.parallel
     if p.global_batch_samples is None:
         return p.global_batch_size
-    per_row = samples_per_row(cfg)
+    per_row = per_row or samples_per_row(cfg)
     if per_row is None:
         raise ValueError(f"parallel.global_batch_samples={p.global_batch_samples} counts judge samples, converted to packed rows with the build's "
                          f"samples per row: build the data first ({cfg.data.output_dir}), or set parallel.global_batch_samples=null to count rows")
@@ -201,7 +201,7 @@ def batch_plan(cfg) -> dict[str, object]:
     if p.global_batch_samples is not None and per_row is None:
         return {"rows": p.global_batch_size, "samples": p.global_batch_samples, "set_in": "samples (parallel.global_batch_samples)",
                 "samples_per_row": "unknown until the data is built: the rows are derived from it then; until then the plan assumes parallel.global_batch_size rows"}
-    rows = global_batch_rows(cfg)
+    rows = global_batch_rows(cfg, per_row)
     return {"rows": rows, "samples": round(rows * per_row) if per_row else "unknown until the data is built",
             "set_in": "samples (parallel.global_batch_samples)" if p.global_batch_samples is not None else "packed rows (parallel.global_batch_size)",
             "samples_per_row": round(per_row, 2) if per_row else "unknown until the data is built"}

@@ -77,9 +77,10 @@ class PackedDataset:
         return self._hidden is not None
 
     def row_hidden(self, row: int) -> torch.Tensor:
-        """The frozen bottom's output for this row, ``[seq_length, hidden]`` (float32)."""
+        """The frozen bottom's output for this row, ``[seq_length, hidden]``, in the cache's dtype
+        (the step casts it to the model's on the device: half the bytes to copy for a bf16 cache)."""
         shard, r = self._shard_of_row[row]
-        return self._hidden[shard].get_slice("hidden")[r : r + 1][0].float()
+        return self._hidden[shard].get_slice("hidden")[r : r + 1][0]
 
 
 @dataclass
