@@ -18,6 +18,16 @@ def test_wilson_matches_newcombe_1998(successes, n, low, high):
     assert (round(interval.low, 4), round(interval.high, 4)) == (low, high)
 
 
+def test_an_all_or_nothing_wilson_interval_holds_its_own_estimate():
+    """0 of n and n of n: one bound equals the estimate exactly. Mutant killed (the bug it was
+    written for): the bounds as computed, an ulp past the estimate for about half of all n (0 of 3,
+    10 of 10, ...), which made the loss comparison's error bar negative and its plot raise."""
+    for n in range(1, 400):
+        for successes in (0, n):
+            interval = wilson(successes, n)
+            assert interval.low <= interval.estimate <= interval.high, (successes, n, interval)
+
+
 def test_wilson_refuses_impossible_counts():
     with pytest.raises(ValueError, match="successes"):
         wilson(5, 4)

@@ -69,7 +69,8 @@ def wilson(successes: int, n: int, level: float = LEVEL) -> Interval:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+    # At p = 0 or 1 one bound equals p in exact arithmetic; rounding can put it an ulp past p.
+    return Interval(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
 
 
 def _codes(questions: Sequence[Hashable]) -> tuple[np.ndarray, int]:
