@@ -43,7 +43,8 @@ def test_cpu_preset_scores_every_judge_and_gates_an_untrained_comparison(tmp_pat
     comparison fails the `none` gate and prints no ranking; a rerun trains and scores nothing and
     leaves the table as it was.
     Planted: the rule teacher's records built against the flipped gold -> its gate fails;
-    run_judge skipping the write of a judge's records -> the rerun trains it again."""
+    run_judge skipping the write of a judge's records -> the command fails at the table (both seen to
+    fail, the first once the Wilson bounds were mended: before, it crashed the plot)."""
     if bundled_smollm2.gguf_path() is None:
         pytest.skip(f"SmolLM2 GGUF not installed: {bundled_smollm2.INSTALL_HINT}")
     bundled_smollm2.install(tmp_path / "models")
